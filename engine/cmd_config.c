@@ -1,0 +1,517 @@
+/* CONFIG GET/SET/RESETSTAT/REWRITE/HELP over a table of the settings the engine has: their
+ * Redis names, types, bounds, and whether a change can take effect at run time. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "engine/commands.h"
+#include "engine/engine.h"
+#include "shared/buf.h"
+#include "shared/util.h"
+
+/* Not yet in commands.h / engine.h (see the report to the lead). */
+void cmd_config_rewrite(client_t *c);
+int config_notify_keyspace_events(void);
+long long config_client_timeout(void);
+
+/* ===================== settings kept here until engine_config_t has them ============== */
+
+/* Redis's keyspace-event class bits beyond the NOTIFY_* classes of engine.h. */
+enum {
+    NKE_KEYSPACE = 1 << 0, NKE_KEYEVENT = 1 << 1, NKE_KEY_MISS = 1 << 11, NKE_MODULE = 1 << 13,
+    NKE_NEW = 1 << 14,
+};
+#define NKE_ALL                                                                              \
+    (NOTIFY_GENERIC | NOTIFY_STRING | NOTIFY_LIST | NOTIFY_SET | NOTIFY_HASH | NOTIFY_ZSET | \
+     NOTIFY_EXPIRED | NOTIFY_EVICTED | NOTIFY_STREAM | NKE_MODULE)
+
+static struct {
+    int notify_flags;
+    long long timeout; /* seconds a client may idle before it is closed; 0 = never */
+    char *save;        /* canonical "secs changes ..." save rules, NULL = none */
+} s_extra;
+
+int config_notify_keyspace_events(void) { return s_extra.notify_flags; }
+long long config_client_timeout(void) { return s_extra.timeout; }
+
+/* ===================== the table ===================== */
+
+enum {
+    K_INT,    /* signed number, plain integer syntax */
+    K_UINT,   /* unsigned number, plain integer syntax */
+    K_MEM,    /* signed number, memory syntax (512mb) */
+    K_UMEM,   /* unsigned number, memory syntax */
+    K_ENUM,   /* one of choices, stored as a string */
+    K_BOOL,   /* yes|no */
+    K_SAVE,   /* save rules */
+    K_NOTIFY, /* keyspace event classes */
+};
+
+enum {
+    F_IMMUTABLE = 1 << 0, /* fixed at start-up */
+    F_PROTECTED = 1 << 1, /* Redis refuses it at run time unless enable-protected-configs */
+};
+
+/* Where a value lives. */
+enum { AT_NONE, AT_CFG_INT, AT_CFG_LL, AT_CFG_STR, AT_TIMEOUT };
+
+typedef struct cfg_def {
+    const char *name;
+    int kind, flags;
+    long long min, max; /* numeric bounds (compared unsigned for K_UINT/K_UMEM) */
+    int at;
+    size_t off; /* into engine_config_t for AT_CFG_* */
+    size_t cap; /* AT_CFG_STR buffer size */
+    const char *const *choices;
+    /* value for CONFIG GET when not simply stored (NULL: read from at/off) */
+    void (*get)(engine_t *e, char *out, size_t cap);
+    /* refuses a value the parser accepted but Vole cannot honour yet (NULL: none) */
+    const char *(*check)(const char *v, long long n);
+} cfg_def_t;
+
+static const char *const s_policies[] = {"volatile-lru", "volatile-lfu", "volatile-random",
+                                         "volatile-ttl", "allkeys-lru", "allkeys-lfu",
+                                         "allkeys-random", "noeviction", NULL};
+static const char *const s_yesno[] = {"yes", "no", NULL};
+
+static void s_get_dir(engine_t *e, char *out, size_t cap) {
+    char *abs = realpath(e->cfg.dir, NULL);
+    snprintf(out, cap, "%s", abs ? abs : e->cfg.dir);
+    free(abs);
+}
+
+static void s_get_port(engine_t *e, char *out, size_t cap) {
+    const char *colon = strrchr(e->cfg.bind_addr, ':');
+    snprintf(out, cap, "%s", colon ? colon + 1 : "0");
+}
+
+static void s_get_bind(engine_t *e, char *out, size_t cap) {
+    const char *a = e->cfg.bind_addr, *colon = strrchr(a, ':');
+    size_t n = colon ? (size_t)(colon - a) : strlen(a);
+    if (n >= 2 && a[0] == '[' && a[n - 1] == ']') {
+        a++;
+        n -= 2;
+    }
+    snprintf(out, cap, "%.*s", (int)n, a);
+}
+
+static void s_get_no(engine_t *e, char *out, size_t cap) {
+    (void)e;
+    snprintf(out, cap, "no");
+}
+
+static void s_get_save(engine_t *e, char *out, size_t cap) {
+    (void)e;
+    snprintf(out, cap, "%s", s_extra.save ? s_extra.save : "");
+}
+
+static void s_notify_to_str(int flags, char *out, size_t cap) {
+    char tmp[32], *p = tmp;
+    if ((flags & NKE_ALL) == NKE_ALL) {
+        *p++ = 'A';
+    } else {
+        static const struct { int bit; char ch; } cls[] = {
+            {NOTIFY_GENERIC, 'g'}, {NOTIFY_STRING, '$'}, {NOTIFY_LIST, 'l'}, {NOTIFY_SET, 's'},
+            {NOTIFY_HASH, 'h'},    {NOTIFY_ZSET, 'z'},   {NOTIFY_EXPIRED, 'x'},
+            {NOTIFY_EVICTED, 'e'}, {NOTIFY_STREAM, 't'}, {NKE_MODULE, 'd'}, {NKE_NEW, 'n'},
+        };
+        for (size_t i = 0; i < sizeof cls / sizeof cls[0]; i++)
+            if (flags & cls[i].bit) *p++ = cls[i].ch;
+    }
+    if (flags & NKE_KEYSPACE) *p++ = 'K';
+    if (flags & NKE_KEYEVENT) *p++ = 'E';
+    if (flags & NKE_KEY_MISS) *p++ = 'm';
+    *p = '\0';
+    snprintf(out, cap, "%s", tmp);
+}
+
+static void s_get_notify(engine_t *e, char *out, size_t cap) {
+    (void)e;
+    s_notify_to_str(s_extra.notify_flags, out, cap);
+}
+
+static const char *s_check_appendonly(const char *v, long long n) {
+    (void)v;
+    return n ? "the append-only file is not available yet" : NULL;
+}
+
+#define CFG_INT(field) AT_CFG_INT, offsetof(engine_config_t, field), 0
+#define CFG_LL(field) AT_CFG_LL, offsetof(engine_config_t, field), 0
+#define CFG_STR(field) AT_CFG_STR, offsetof(engine_config_t, field), \
+                       sizeof(((engine_config_t *)0)->field)
+#define NOWHERE AT_NONE, 0, 0
+
+/* proto-max-bulk-len and client-query-buffer-limit are enforced by the frontends, which do
+ * not hear about changes yet: they stay fixed until a config message reaches them. port,
+ * bind and dir belong to other processes too. */
+static const cfg_def_t s_cfgs[] = {
+    {"databases", K_INT, F_IMMUTABLE, 1, INT_MAX, CFG_INT(databases), NULL, NULL, NULL},
+    {"hz", K_INT, 0, 0, INT_MAX, CFG_INT(hz), NULL, NULL, NULL},
+    {"maxclients", K_UINT, 0, 1, UINT_MAX, CFG_LL(maxclients), NULL, NULL, NULL},
+    {"maxmemory", K_UMEM, 0, 0, -1 /* ULLONG_MAX */, CFG_LL(maxmemory), NULL, NULL, NULL},
+    {"maxmemory-policy", K_ENUM, 0, 0, 0, CFG_STR(maxmemory_policy), s_policies, NULL, NULL},
+    {"proto-max-bulk-len", K_MEM, F_IMMUTABLE, 1024 * 1024, LONG_MAX, CFG_LL(proto_max_bulk_len),
+     NULL, NULL, NULL},
+    {"client-query-buffer-limit", K_MEM, F_IMMUTABLE, 1024 * 1024, LONG_MAX,
+     CFG_LL(client_query_buffer_limit), NULL, NULL, NULL},
+    {"dir", K_ENUM, F_PROTECTED, 0, 0, NOWHERE, NULL, s_get_dir, NULL},
+    {"save", K_SAVE, 0, 0, 0, NOWHERE, NULL, s_get_save, NULL},
+    {"appendonly", K_BOOL, 0, 0, 0, NOWHERE, s_yesno, s_get_no, s_check_appendonly},
+    {"port", K_INT, F_IMMUTABLE, 0, 65535, NOWHERE, NULL, s_get_port, NULL},
+    {"bind", K_ENUM, F_IMMUTABLE, 0, 0, NOWHERE, NULL, s_get_bind, NULL},
+    {"timeout", K_UINT, 0, 0, INT_MAX, AT_TIMEOUT, 0, 0, NULL, NULL, NULL},
+    {"notify-keyspace-events", K_NOTIFY, 0, 0, 0, NOWHERE, NULL, s_get_notify, NULL},
+    {"cluster-enabled", K_BOOL, F_IMMUTABLE, 0, 0, NOWHERE, s_yesno, s_get_no, NULL},
+    {NULL, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
+static const cfg_def_t *s_lookup(const char *p, size_t len) {
+    for (const cfg_def_t *d = s_cfgs; d->name; d++)
+        if (strlen(d->name) == len && strncasecmp(d->name, p, len) == 0) return d;
+    return NULL;
+}
+
+static void s_get(engine_t *e, const cfg_def_t *d, char *out, size_t cap) {
+    if (d->get) {
+        d->get(e, out, cap);
+        return;
+    }
+    char *base = (char *)&e->cfg;
+    switch (d->at) {
+    case AT_CFG_INT: snprintf(out, cap, "%d", *(int *)(base + d->off)); break;
+    case AT_CFG_LL:
+        if (d->kind == K_UMEM || d->kind == K_UINT)
+            snprintf(out, cap, "%llu", *(unsigned long long *)(base + d->off));
+        else snprintf(out, cap, "%lld", *(long long *)(base + d->off));
+        break;
+    case AT_CFG_STR: snprintf(out, cap, "%s", base + d->off); break;
+    case AT_TIMEOUT: snprintf(out, cap, "%lld", s_extra.timeout); break;
+    default: out[0] = '\0';
+    }
+}
+
+/* ===================== parsing (Redis's rules, so the same inputs fail) ============== */
+
+/* Memory syntax: digits with an optional b/k/kb/m/mb/g/gb suffix; an empty string is 0 and
+ * too many digits saturate, then the bounds check speaks. Returns 0 or -1. */
+static int s_parse_mem(const char *s, unsigned long long *out) {
+    const char *u = s;
+    if (*u == '-') return -1;
+    while (*u >= '0' && *u <= '9') u++;
+    unsigned long long mul;
+    if (*u == '\0' || strcasecmp(u, "b") == 0) mul = 1;
+    else if (strcasecmp(u, "k") == 0) mul = 1000ULL;
+    else if (strcasecmp(u, "kb") == 0) mul = 1024ULL;
+    else if (strcasecmp(u, "m") == 0) mul = 1000ULL * 1000;
+    else if (strcasecmp(u, "mb") == 0) mul = 1024ULL * 1024;
+    else if (strcasecmp(u, "g") == 0) mul = 1000ULL * 1000 * 1000;
+    else if (strcasecmp(u, "gb") == 0) mul = 1024ULL * 1024 * 1024;
+    else return -1;
+    unsigned long long v = 0;
+    for (const char *p = s; p < u; p++) {
+        unsigned d = (unsigned)(*p - '0');
+        if (v > (ULLONG_MAX - d) / 10) {
+            v = ULLONG_MAX;
+            break;
+        }
+        v = v * 10 + d;
+    }
+    *out = v * mul;
+    return 0;
+}
+
+/* Save rules: "secs changes" pairs separated by single spaces, as Redis splits them. Returns
+ * the canonical form (malloc'ed, "" for none) or NULL when invalid. */
+static char *s_parse_save(const char *v) {
+    buf_t b;
+    buf_init(&b);
+    if (*v == '\0') {
+        buf_append(&b, "", 1);
+        return buf_detach(&b, NULL);
+    }
+    int j = 0;
+    const char *p = v;
+    for (;;) {
+        const char *sp = strchr(p, ' ');
+        size_t n = sp ? (size_t)(sp - p) : strlen(p);
+        char tok[64];
+        if (n >= sizeof tok) goto bad;
+        memcpy(tok, p, n);
+        tok[n] = '\0';
+        char *end;
+        long long x = strtoll(tok, &end, 10);
+        if (*end != '\0' || ((j & 1) == 0 && x < 1) || ((j & 1) == 1 && x < 0)) goto bad;
+        buf_printf(&b, "%s%lld", j ? " " : "", (j & 1) ? (long long)(int)x : x);
+        j++;
+        if (!sp) break;
+        p = sp + 1;
+    }
+    if (j & 1) goto bad;
+    buf_append(&b, "", 1);
+    return buf_detach(&b, NULL);
+bad:
+    buf_free(&b);
+    return NULL;
+}
+
+static int s_parse_notify(const char *v) {
+    int flags = 0;
+    for (; *v; v++) {
+        switch (*v) {
+        case 'A': flags |= NKE_ALL; break;
+        case 'g': flags |= NOTIFY_GENERIC; break;
+        case '$': flags |= NOTIFY_STRING; break;
+        case 'l': flags |= NOTIFY_LIST; break;
+        case 's': flags |= NOTIFY_SET; break;
+        case 'h': flags |= NOTIFY_HASH; break;
+        case 'z': flags |= NOTIFY_ZSET; break;
+        case 'x': flags |= NOTIFY_EXPIRED; break;
+        case 'e': flags |= NOTIFY_EVICTED; break;
+        case 'K': flags |= NKE_KEYSPACE; break;
+        case 'E': flags |= NKE_KEYEVENT; break;
+        case 't': flags |= NOTIFY_STREAM; break;
+        case 'm': flags |= NKE_KEY_MISS; break;
+        case 'd': flags |= NKE_MODULE; break;
+        case 'n': flags |= NKE_NEW; break;
+        default: return -1;
+        }
+    }
+    return flags;
+}
+
+/* A parsed, not yet applied value. */
+typedef struct {
+    const cfg_def_t *def;
+    long long n;
+    const char *choice; /* K_ENUM */
+    char *str;          /* K_SAVE, owned */
+} staged_t;
+
+/* Parses v for d into st; returns NULL or the reason it was refused (Redis's wording). */
+static const char *s_parse(const cfg_def_t *d, const char *v, size_t vlen, staged_t *st,
+                           char *errbuf, size_t errcap) {
+    st->def = d;
+    switch (d->kind) {
+    case K_INT:
+    case K_UINT:
+    case K_MEM:
+    case K_UMEM: {
+        long long n;
+        if (d->kind == K_MEM || d->kind == K_UMEM) {
+            unsigned long long u;
+            if (s_parse_mem(v, &u)) return "argument must be a memory value";
+            n = (long long)u;
+        } else if (!str_to_ll(v, vlen, &n)) {
+            return "argument couldn't be parsed into an integer";
+        }
+        if (d->kind == K_UINT || d->kind == K_UMEM) {
+            unsigned long long u = (unsigned long long)n;
+            if (u < (unsigned long long)d->min || u > (unsigned long long)d->max) {
+                snprintf(errbuf, errcap, "argument must be between %llu and %llu inclusive",
+                         (unsigned long long)d->min, (unsigned long long)d->max);
+                return errbuf;
+            }
+        } else if (n < d->min || n > d->max) {
+            snprintf(errbuf, errcap, "argument must be between %lld and %lld inclusive", d->min,
+                     d->max);
+            return errbuf;
+        }
+        st->n = n;
+        break;
+    }
+    case K_ENUM: {
+        for (const char *const *ch = d->choices; ch && *ch; ch++) {
+            if (strcasecmp(*ch, v) == 0) {
+                st->choice = *ch;
+                return NULL;
+            }
+        }
+        size_t len = (size_t)snprintf(errbuf, errcap, "argument(s) must be one of the following: ");
+        for (const char *const *ch = d->choices; ch && *ch && len < errcap; ch++)
+            len += (size_t)snprintf(errbuf + len, errcap - len, "%s%s", *ch, ch[1] ? ", " : "");
+        return errbuf;
+    }
+    case K_BOOL:
+        if (strcasecmp(v, "yes") == 0) st->n = 1;
+        else if (strcasecmp(v, "no") == 0) st->n = 0;
+        else return "argument must be 'yes' or 'no'";
+        break;
+    case K_SAVE:
+        st->str = s_parse_save(v);
+        if (!st->str) return "Invalid save parameters";
+        break;
+    case K_NOTIFY:
+        st->n = s_parse_notify(v);
+        if (st->n < 0) return "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
+        break;
+    }
+    if (d->check) return d->check(v, st->n);
+    return NULL;
+}
+
+static void s_apply(engine_t *e, staged_t *st) {
+    const cfg_def_t *d = st->def;
+    char *base = (char *)&e->cfg;
+    switch (d->kind) {
+    case K_SAVE:
+        free(s_extra.save);
+        s_extra.save = st->str;
+        st->str = NULL;
+        return;
+    case K_NOTIFY: s_extra.notify_flags = (int)st->n; return;
+    case K_ENUM:
+        if (d->at == AT_CFG_STR) snprintf(base + d->off, d->cap, "%s", st->choice);
+        return;
+    default: break;
+    }
+    long long n = st->n;
+    /* Redis keeps the configured hz but runs within 1..500 and reports the effective one */
+    if (strcmp(d->name, "hz") == 0) n = n < 1 ? 1 : n > 500 ? 500 : n;
+    switch (d->at) {
+    case AT_CFG_INT: *(int *)(base + d->off) = (int)n; break;
+    case AT_CFG_LL: *(long long *)(base + d->off) = n; break;
+    case AT_TIMEOUT: s_extra.timeout = n; break;
+    default: break;
+    }
+}
+
+/* ===================== handlers ===================== */
+
+void cmd_config_get(client_t *c) {
+    engine_t *e = c->eng;
+    size_t ncfg = sizeof s_cfgs / sizeof s_cfgs[0] - 1;
+    /* matched settings in reply order, each with the name to answer with: an exact name is
+     * echoed as the client typed it, a pattern answers with the setting's own name */
+    const cfg_def_t *match[sizeof s_cfgs / sizeof s_cfgs[0]];
+    const proto_arg_t *as_typed[sizeof s_cfgs / sizeof s_cfgs[0]];
+    size_t nmatch = 0;
+    for (int i = 2; i < c->argc; i++) {
+        const proto_arg_t *pat = &c->argv[i];
+        size_t plen = strnlen(pat->ptr, pat->len);
+        int glob = memchr(pat->ptr, '*', plen) || memchr(pat->ptr, '?', plen) ||
+                   memchr(pat->ptr, '[', plen);
+        for (size_t k = 0; k < ncfg; k++) {
+            const cfg_def_t *d = &s_cfgs[k];
+            int hit = glob ? glob_match(pat->ptr, pat->len, d->name, strlen(d->name), 1)
+                           : (strlen(d->name) == pat->len &&
+                              strncasecmp(d->name, pat->ptr, pat->len) == 0);
+            if (!hit) continue;
+            size_t m = 0;
+            while (m < nmatch && match[m] != d) m++;
+            if (m < nmatch) continue;
+            match[nmatch] = d;
+            as_typed[nmatch] = glob ? NULL : pat;
+            nmatch++;
+        }
+    }
+    reply_map(c, (long long)nmatch);
+    char val[1024];
+    for (size_t m = 0; m < nmatch; m++) {
+        if (as_typed[m]) reply_bulk(c, as_typed[m]->ptr, as_typed[m]->len);
+        else reply_bulk_cstr(c, match[m]->name);
+        s_get(e, match[m], val, sizeof val);
+        reply_bulk_cstr(c, val);
+    }
+}
+
+void cmd_config_set(client_t *c) {
+    engine_t *e = c->eng;
+    if (c->argc % 2) {
+        reply_error(c, ERR_SYNTAX);
+        return;
+    }
+    int count = (c->argc - 2) / 2;
+    staged_t *st = calloc((size_t)count, sizeof *st);
+    if (!st) abort();
+    const proto_arg_t *bad_name = NULL, *unknown = NULL;
+    const char *why = NULL;
+    char errbuf[512];
+
+    /* names first: the first unknown, immutable or repeated one fails the whole call */
+    for (int i = 0; i < count && !unknown && !why; i++) {
+        const proto_arg_t *name = &c->argv[2 + 2 * i];
+        const cfg_def_t *d = s_lookup(name->ptr, name->len);
+        if (!d) {
+            unknown = name;
+        } else if (d->flags & (F_IMMUTABLE | F_PROTECTED)) {
+            why = d->flags & F_IMMUTABLE ? "can't set immutable config"
+                                         : "can't set protected config";
+            bad_name = name;
+        } else {
+            for (int j = 0; j < i; j++)
+                if (st[j].def == d) {
+                    why = "duplicate parameter";
+                    bad_name = name;
+                }
+            st[i].def = d;
+        }
+    }
+    if (unknown) {
+        reply_errorf(c, "Unknown option or number of arguments for CONFIG SET - '%.*s'",
+                     (int)unknown->len, unknown->ptr);
+        goto done;
+    }
+    if (why) {
+        reply_errorf(c, "CONFIG SET failed (possibly related to argument '%.*s') - %s",
+                     (int)bad_name->len, bad_name->ptr, why);
+        goto done;
+    }
+
+    /* then values, all of them before anything changes, so the call is atomic */
+    for (int i = 0; i < count; i++) {
+        const proto_arg_t *v = &c->argv[3 + 2 * i];
+        char *tmp = malloc(v->len + 1);
+        if (!tmp) abort();
+        memcpy(tmp, v->ptr, v->len);
+        tmp[v->len] = '\0';
+        why = s_parse(st[i].def, tmp, v->len, &st[i], errbuf, sizeof errbuf);
+        free(tmp);
+        if (why) {
+            reply_errorf(c, "CONFIG SET failed (possibly related to argument '%s') - %s",
+                         st[i].def->name, why);
+            goto done;
+        }
+    }
+    for (int i = 0; i < count; i++) s_apply(e, &st[i]);
+    reply_ok(c);
+done:
+    for (int i = 0; i < count; i++) free(st[i].str);
+    free(st);
+}
+
+void cmd_config_resetstat(client_t *c) {
+    engine_t *e = c->eng;
+    long long dirty = e->stats.dirty; /* a persistence counter, not a statistic */
+    memset(&e->stats, 0, sizeof e->stats);
+    e->stats.dirty = dirty;
+    for (command_t *cmd = commands_table(); cmd && cmd->name; cmd++) {
+        cmd->calls = cmd->usec = cmd->rejected = cmd->failed = 0;
+        if (cmd->subcommands)
+            for (command_t *sub = cmd->subcommands; sub->name; sub++)
+                sub->calls = sub->usec = sub->rejected = sub->failed = 0;
+    }
+    reply_ok(c);
+}
+
+/* Settings come from flags and an optional file the supervisor read; the engine is not told
+ * which file, so there is nothing it could rewrite. */
+void cmd_config_rewrite(client_t *c) {
+    reply_error(c, "-ERR The server is running without a config file");
+}
+
+void cmd_config_help(client_t *c) {
+    static const char *lines[] = {
+        "GET <pattern>",
+        "    Show the settings whose names match the glob-style <pattern>, with their values.",
+        "SET <directive> <value>",
+        "    Change the setting <directive> to <value>.",
+        "RESETSTAT",
+        "    Zero the statistics INFO reports.",
+        "REWRITE",
+        "    Save the current settings to the configuration file.",
+        NULL,
+    };
+    reply_help(c, lines);
+}

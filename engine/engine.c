@@ -1,0 +1,448 @@
+/* The engine role: owns the keyspace; a single-threaded loop over its ZeroMQ ROUTER socket
+ * that executes command batches from frontends and runs timers (active expiry, rehashing,
+ * heartbeats to the supervisor). */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "engine/engine.h"
+#include "shared/config.h"
+#include "shared/log.h"
+#include "shared/util.h"
+
+extern const dict_type_t db_keys_type, db_expires_type, client_ids_type;
+
+static volatile sig_atomic_t s_stop;
+static void s_on_term(int sig) { (void)sig, s_stop = 1; }
+
+void engine_config_defaults(engine_config_t *cfg) {
+    memset(cfg, 0, sizeof *cfg);
+    cfg->databases = ENGINE_DBS_MAX;
+    cfg->hz = 10;
+    cfg->maxclients = 10000;
+    cfg->proto_max_bulk_len = 512LL * 1024 * 1024;
+    cfg->client_query_buffer_limit = 1024LL * 1024 * 1024;
+    snprintf(cfg->maxmemory_policy, sizeof cfg->maxmemory_policy, "noeviction");
+    cfg->active_expire = 1;
+    snprintf(cfg->dir, sizeof cfg->dir, ".");
+}
+
+static void s_random_hex(char *dst, size_t n) {
+    static const char hex[] = "0123456789abcdef";
+    unsigned char raw[64];
+    if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
+        for (size_t i = 0; i < sizeof raw; i++) raw[i] = (unsigned char)(rand() ^ (int)now_us());
+    }
+    for (size_t i = 0; i < n; i++) dst[i] = hex[raw[i % sizeof raw] & 15];
+    dst[n] = '\0';
+}
+
+static engine_t *s_engine_new(const engine_config_t *cfg) {
+    engine_t *e = calloc(1, sizeof *e);
+    if (!e) abort();
+    e->cfg = *cfg;
+    if (e->cfg.databases < 1) e->cfg.databases = 1;
+    uint8_t seed[16];
+    if (getrandom(seed, sizeof seed, 0) != (ssize_t)sizeof seed)
+        for (int i = 0; i < 16; i++) seed[i] = (uint8_t)(now_us() >> (i % 8));
+    dict_set_seed(seed);
+    e->dbs = calloc((size_t)e->cfg.databases, sizeof(db_t));
+    if (!e->dbs) abort();
+    for (int i = 0; i < e->cfg.databases; i++) {
+        e->dbs[i].id = i;
+        e->dbs[i].keys = dict_new(&db_keys_type);
+        e->dbs[i].expires = dict_new(&db_expires_type);
+    }
+    e->next_client_id = 1;
+    e->start_ms = now_ms();
+    e->now_ms = e->start_ms;
+    e->lruclock = (uint32_t)(e->start_ms / 1000);
+    s_random_hex(e->run_id, 40);
+    e->hb_fd = -1;
+    proto_batch_init(&e->batch);
+    commands_init();
+    return e;
+}
+
+/* ---------- frontends ---------- */
+
+static frontend_t *s_frontend_new(engine_t *e, const char *rid, size_t rlen) {
+    frontend_t *fe = calloc(1, sizeof *fe);
+    if (!fe) abort();
+    if (rlen > sizeof fe->routing_id) rlen = sizeof fe->routing_id;
+    memcpy(fe->routing_id, rid, rlen);
+    fe->routing_len = rlen;
+    fe->clients = dict_new(&client_ids_type);
+    buf_init(&fe->out);
+    fe->next = e->frontends;
+    e->frontends = fe;
+    return fe;
+}
+
+static frontend_t *s_frontend_find(engine_t *e, const char *rid, size_t rlen) {
+    for (frontend_t *fe = e->frontends; fe; fe = fe->next)
+        if (fe->routing_len == rlen && memcmp(fe->routing_id, rid, rlen) == 0) return fe;
+    return NULL;
+}
+
+static void s_frontend_drop(engine_t *e, frontend_t *fe) {
+    dict_iter_t it;
+    dict_entry_t *de;
+    dict_iter_init(&it, fe->clients);
+    while ((de = dict_iter_next(&it))) client_free(e, de->v.val);
+    dict_iter_done(&it);
+    for (frontend_t **pp = &e->frontends; *pp; pp = &(*pp)->next) {
+        if (*pp == fe) {
+            *pp = fe->next;
+            break;
+        }
+    }
+    dict_destroy(&fe->clients);
+    buf_free(&fe->out);
+    free(fe);
+}
+
+static void s_zfree(void *data, void *hint) { (void)hint, free(data); }
+
+/* Sends fe's pending records as one message; REPLY_BATCH answers a batch (always sent, even
+ * empty, because the frontend counts batches in flight), PUSH carries unsolicited records. */
+static void s_flush(engine_t *e, frontend_t *fe, uint8_t type, uint32_t seq) {
+    if (type == MSG_PUSH && fe->out_count == 0) return;
+    if (fe->out.len == 0) proto_begin(&fe->out, type);
+    if (fe->out_client) proto_reply_end(&fe->out, fe->out_lenpos);
+    fe->out.data[3] = (char)type;
+    proto_finish(&fe->out, fe->out_count);
+    proto_set_seq(&fe->out, seq);
+    fe->out_client = NULL;
+    fe->out_count = 0;
+    size_t len;
+    char *data = buf_detach(&fe->out, &len);
+    zmq_msg_t msg;
+    zmq_msg_init_data(&msg, data, len, s_zfree, NULL);
+    if (zmq_send(e->router, fe->routing_id, fe->routing_len, ZMQ_SNDMORE) < 0 ||
+        zmq_msg_send(&msg, e->router, 0) < 0) {
+        zmq_msg_close(&msg);
+        if (errno == EHOSTUNREACH) {
+            log_notice("frontend %s (%.*s) is gone; dropping its clients", fe->role,
+                       (int)fe->routing_len, fe->routing_id);
+            s_frontend_drop(e, fe);
+        }
+    }
+}
+
+/* ---------- command execution ---------- */
+
+static size_t s_cstrlen(const proto_arg_t *a, size_t max) {
+    const char *nul = memchr(a->ptr, '\0', a->len);
+    size_t n = nul ? (size_t)(nul - a->ptr) : a->len;
+    return n < max ? n : max;
+}
+
+static void s_reply_unknown(client_t *c, int argc, const proto_arg_t *argv) {
+    const command_t *base = command_lookup(1, argv);
+    if (base && base->subcommands && argc > 1) {
+        char up[129];
+        size_t n = s_cstrlen(&argv[0], 128);
+        for (size_t i = 0; i < n; i++) up[i] = (char)toupper((unsigned char)argv[0].ptr[i]);
+        up[n] = '\0';
+        reply_errorf(c, "unknown subcommand '%.*s'. Try %s HELP.", (int)s_cstrlen(&argv[1], 128),
+                     argv[1].ptr, up);
+        return;
+    }
+    char args[256];
+    size_t al = 0;
+    for (int i = 1; i < argc && al < 128; i++) {
+        size_t n = s_cstrlen(&argv[i], 128 - al);
+        args[al++] = '\'';
+        memcpy(args + al, argv[i].ptr, n);
+        al += n;
+        args[al++] = '\'';
+        args[al++] = ' ';
+    }
+    args[al] = '\0';
+    reply_errorf(c, "unknown command '%.*s', with args beginning with: %s",
+                 (int)s_cstrlen(&argv[0], 128), argv[0].ptr, args);
+}
+
+void engine_execute(engine_t *e, client_t *c, int argc, const proto_arg_t *argv) {
+    c->last_ms = e->now_ms;
+    c->argc = argc;
+    c->argv = argv;
+    const command_t *cmd = command_lookup(argc, argv);
+    if (!cmd) {
+        s_reply_unknown(c, argc, argv);
+    } else if ((cmd->arity > 0 && cmd->arity != argc) || argc < -cmd->arity || !cmd->proc) {
+        reply_errorf(c, "wrong number of arguments for '%s' command", cmd->fullname);
+        ((command_t *)cmd)->rejected++;
+    } else {
+        c->cmd = cmd;
+        cmd->proc(c);
+        if (!(cmd->flagbits & CMD_FAST)) e->now_ms = now_ms();
+        ((command_t *)cmd)->calls++;
+        c->lastcmd = cmd;
+        e->stats.total_commands++;
+    }
+    if (c->flags & CLIENT_CLOSE_AFTER_REPLY) reply_mark_close(c);
+    c->argc = 0;
+    c->argv = NULL;
+}
+
+static client_t *s_client_find(frontend_t *fe, uint32_t id) {
+    dict_entry_t *de = dict_find(fe->clients, (void *)(uintptr_t)id);
+    return de ? de->v.val : NULL;
+}
+
+static void s_copy_field(char *dst, size_t cap, const char *s, size_t n) {
+    if (n >= cap) n = cap - 1;
+    memcpy(dst, s, n);
+    dst[n] = '\0';
+}
+
+static void s_exec_batch(engine_t *e, frontend_t *fe, const char *data, size_t len,
+                         uint32_t seq) {
+    const char *why;
+    if (proto_batch_decode(&e->batch, data, len, &why) < 0) {
+        log_warn("dropping malformed batch from %s: %s", fe->role, why);
+        s_flush(e, fe, MSG_REPLY_BATCH, seq); /* still answer: the frontend counts batches */
+        return;
+    }
+    fe->answering = 1;
+    /* one clock read per batch (Redis caches its clock per command; a batch runs for
+     * microseconds); commands that can take long refresh it themselves */
+    e->now_ms = now_ms();
+    for (size_t i = 0; i < e->batch.nrecs; i++) {
+        const proto_rec_t *r = &e->batch.recs[i];
+        client_t *c = s_client_find(fe, r->client);
+        switch (r->kind) {
+        case REC_OPEN:
+            if (c) client_free(e, c);
+            c = client_new(e, fe, r->client);
+            s_copy_field(c->addr, sizeof c->addr, r->s1, r->s1len);
+            s_copy_field(c->laddr, sizeof c->laddr, r->s2, r->s2len);
+            c->conn_flags = r->flags;
+            break;
+        case REC_CLOSE:
+            if (c) client_free(e, c);
+            break;
+        case REC_ERR_CLOSE:
+            if (!c) break;
+            reply_raw(c, r->s1, r->s1len);
+            reply_mark_close(c);
+            c->flags |= CLIENT_KILLED;
+            break;
+        case REC_CMD:
+            if (!c) {
+                /* commands for a connection this engine never saw (it restarted under the
+                 * frontend): answer and have the frontend close it */
+                log_verbose("command for unknown client %u from %s", r->client, fe->role);
+                client_t tmp = {.eng = e, .fe = fe, .fe_id = r->client, .resp = 2};
+                reply_error(&tmp, "-ERR connection state lost (engine restarted); reconnect");
+                reply_mark_close(&tmp);
+                if (fe->out_client == &tmp) {
+                    proto_reply_end(&fe->out, fe->out_lenpos);
+                    fe->out_client = NULL;
+                }
+                break;
+            }
+            if (c->flags & CLIENT_KILLED) break;
+            engine_execute(e, c, (int)r->argc, &e->batch.args[r->arg0]);
+            break;
+        }
+    }
+    fe->answering = 0;
+    s_flush(e, fe, MSG_REPLY_BATCH, seq);
+}
+
+static void s_on_message(engine_t *e, const char *rid, size_t rlen, const char *data, size_t len) {
+    proto_header_t h;
+    const char *why;
+    if (proto_header_parse(data, len, &h, &why) < 0) {
+        log_warn("dropping message from %.*s: %s", (int)rlen, rid, why);
+        return;
+    }
+    frontend_t *fe = s_frontend_find(e, rid, rlen);
+    if (!fe) fe = s_frontend_new(e, rid, rlen);
+    switch (h.type) {
+    case MSG_FE_HELLO:
+        if (proto_get_hello(data, len, fe->role, sizeof fe->role, fe->instance,
+                            sizeof fe->instance) < 0) {
+            log_warn("dropping malformed hello from %.*s", (int)rlen, rid);
+            return;
+        }
+        /* a restarted frontend: forget the connections its predecessor had */
+        for (frontend_t *o = e->frontends, *next; o; o = next) {
+            next = o->next;
+            if (o != fe && strcmp(o->role, fe->role) == 0 && strcmp(o->instance, fe->instance) == 0)
+                s_frontend_drop(e, o);
+        }
+        log_verbose("frontend %s/%s connected", fe->role, fe->instance);
+        break;
+    case MSG_CMD_BATCH:
+        s_exec_batch(e, fe, data, len, h.seq);
+        break;
+    default:
+        log_warn("dropping message of unexpected type %d from %.*s", h.type, (int)rlen, rid);
+    }
+}
+
+/* ---------- timers ---------- */
+
+static void s_cron(engine_t *e) {
+    int64_t now = now_ms();
+    e->now_ms = now;
+    e->lruclock = (uint32_t)(now / 1000);
+    if (e->cfg.active_expire) db_active_expire(e, 250000 / (e->cfg.hz > 0 ? e->cfg.hz : 10));
+    for (int i = 0; i < e->cfg.databases; i++) {
+        db_t *db = &e->dbs[i];
+        dict_maybe_shrink(db->keys);
+        dict_maybe_shrink(db->expires);
+        if (dict_is_rehashing(db->keys)) dict_rehash_ms(db->keys, 1);
+        if (dict_is_rehashing(db->expires)) dict_rehash_ms(db->expires, 1);
+    }
+}
+
+static void s_heartbeat(engine_t *e) {
+    if (e->hb_fd < 0) return;
+    ssize_t w = write(e->hb_fd, ".", 1); /* non-blocking: a full pipe just skips a beat */
+    (void)w;
+}
+
+static int s_mkdirs(const char *path) {
+    char tmp[600];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(tmp, 0700);
+            *p = '/';
+        }
+    }
+    return mkdir(tmp, 0700) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+int engine_main(const vole_config_t *vc) {
+    log_init("engine", log_level_parse(vc->loglevel) < 0 ? LOG_NOTICE : log_level_parse(vc->loglevel));
+    engine_config_t cfg;
+    engine_config_defaults(&cfg);
+    cfg.databases = vc->databases;
+    cfg.hz = vc->hz > 0 ? vc->hz : 10;
+    cfg.maxclients = vc->maxclients;
+    cfg.proto_max_bulk_len = vc->proto_max_bulk_len;
+    cfg.client_query_buffer_limit = vc->client_query_buffer_limit;
+    cfg.maxmemory = vc->maxmemory;
+    snprintf(cfg.maxmemory_policy, sizeof cfg.maxmemory_policy, "%s", vc->maxmemory_policy);
+    snprintf(cfg.dir, sizeof cfg.dir, "%s", vc->dir);
+    snprintf(cfg.run_dir, sizeof cfg.run_dir, "%s", vc->run_dir);
+    snprintf(cfg.bind_addr, sizeof cfg.bind_addr, "%s", vc->addr);
+
+    struct sigaction sa = {0};
+    sa.sa_handler = s_on_term;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    engine_t *e = s_engine_new(&cfg);
+    e->hb_fd = vc->hb_fd;
+    if (e->hb_fd >= 0) fcntl(e->hb_fd, F_SETFL, fcntl(e->hb_fd, F_GETFL) | O_NONBLOCK);
+
+    if (strncmp(vc->engine_ep, "ipc://", 6) == 0) {
+        s_mkdirs(vc->run_dir);
+        unlink(vc->engine_ep + 6); /* a stale socket from a killed predecessor */
+    }
+    e->zctx = zmq_ctx_new();
+    e->router = zmq_socket(e->zctx, ZMQ_ROUTER);
+    int one = 1, zero = 0;
+    zmq_setsockopt(e->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
+    /* never drop replies at a high-water mark: batches in flight bound what is queued */
+    zmq_setsockopt(e->router, ZMQ_SNDHWM, &zero, sizeof zero);
+    zmq_setsockopt(e->router, ZMQ_RCVHWM, &zero, sizeof zero);
+    zmq_setsockopt(e->router, ZMQ_LINGER, &zero, sizeof zero);
+    if (zmq_bind(e->router, vc->engine_ep) < 0) {
+        log_warn("cannot bind %s: %s", vc->engine_ep, zmq_strerror(errno));
+        return 1;
+    }
+    log_notice("engine ready on %s (%d databases, run id %s)", vc->engine_ep, e->cfg.databases,
+               e->run_id);
+
+    int64_t period_us = 1000000 / e->cfg.hz;
+    int64_t next_cron = mono_us() + period_us, next_hb = mono_us();
+    zmq_msg_t rid, body;
+    zmq_msg_init(&rid);
+    zmq_msg_init(&body);
+    while (!s_stop) {
+        int64_t now = mono_us();
+        if (now >= next_hb) {
+            s_heartbeat(e);
+            next_hb = now + 200000;
+        }
+        if (now >= next_cron) {
+            s_cron(e);
+            next_cron = now + period_us;
+        }
+        int64_t wait = (next_cron < next_hb ? next_cron : next_hb) - mono_us();
+        zmq_pollitem_t item = {e->router, 0, ZMQ_POLLIN, 0};
+        int rc = zmq_poll(&item, 1, wait > 0 ? (long)((wait + 999) / 1000) : 0);
+        if (rc < 0) {
+            if (errno == EINTR) continue;
+            log_warn("zmq_poll: %s", zmq_strerror(errno));
+            break;
+        }
+        /* drain what is queued, bounded so timers keep running under load */
+        for (int n = 0; n < 256; n++) {
+            if (zmq_msg_recv(&rid, e->router, ZMQ_DONTWAIT) < 0) break;
+            int more = zmq_msg_more(&rid);
+            if (!more) {
+                log_warn("dropping a message without routing frame");
+                continue;
+            }
+            if (zmq_msg_recv(&body, e->router, 0) < 0) break;
+            while (zmq_msg_more(&body)) { /* extra frames are not part of the protocol */
+                zmq_msg_t extra;
+                zmq_msg_init(&extra);
+                zmq_msg_recv(&extra, e->router, 0);
+                zmq_msg_close(&extra);
+            }
+            s_on_message(e, zmq_msg_data(&rid), zmq_msg_size(&rid), zmq_msg_data(&body),
+                         zmq_msg_size(&body));
+        }
+        for (frontend_t *fe = e->frontends, *next; fe; fe = next) {
+            next = fe->next;
+            s_flush(e, fe, MSG_PUSH, 0);
+        }
+    }
+    log_notice("engine shutting down");
+    zmq_msg_close(&rid);
+    zmq_msg_close(&body);
+    zmq_close(e->router);
+    zmq_ctx_term(e->zctx);
+    return 0;
+}
+
+/* ---------- test support ---------- */
+
+engine_t *engine_new_for_test(void) {
+    engine_config_t cfg;
+    engine_config_defaults(&cfg);
+    engine_t *e = s_engine_new(&cfg);
+    s_frontend_new(e, "test", 4);
+    return e;
+}
+
+void engine_free_for_test(engine_t *e) {
+    while (e->frontends) s_frontend_drop(e, e->frontends);
+    for (int i = 0; i < e->cfg.databases; i++) {
+        dict_destroy(&e->dbs[i].keys);
+        dict_destroy(&e->dbs[i].expires);
+    }
+    free(e->dbs);
+    proto_batch_free(&e->batch);
+    free(e);
+}

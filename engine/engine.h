@@ -1,0 +1,339 @@
+/* The engine's shared types and the API command handlers use: clients, replies, the
+ * keyspace, objects and the command table. The engine is single-threaded; every function
+ * here runs on its one loop. */
+#ifndef VOLE_ENGINE_H
+#define VOLE_ENGINE_H
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/ds/dict.h"
+#include "shared/buf.h"
+#include "shared/proto.h"
+
+typedef struct engine engine_t;
+typedef struct client client_t;
+typedef struct command command_t;
+
+/* ===================== strings and objects ===================== */
+
+/* Length-prefixed, NUL-terminated byte string used for keys and string values. */
+typedef struct vstr {
+    size_t len;
+    char ptr[];
+} vstr_t;
+
+vstr_t *vstr_new(const char *p, size_t len);
+vstr_t *vstr_empty(size_t len); /* len zero bytes */
+/* Returns s grown to at least len bytes (new bytes zeroed); s may move. */
+vstr_t *vstr_grow_zero(vstr_t *s, size_t len);
+vstr_t *vstr_cat(vstr_t *s, const char *p, size_t len);
+void vstr_free(vstr_t *s);
+
+enum { OBJ_STRING = 0, OBJ_LIST = 1, OBJ_SET = 2, OBJ_ZSET = 3, OBJ_HASH = 4, OBJ_STREAM = 6,
+       OBJ_TYPE_MAX = 16 };
+/* Encodings, named as Redis names them in OBJECT ENCODING. */
+enum { ENC_RAW = 0, ENC_INT = 1, ENC_HT = 2, ENC_EMBSTR = 8, ENC_LISTPACK = 11,
+       ENC_QUICKLIST = 9, ENC_INTSET = 6, ENC_SKIPLIST = 7, ENC_STREAM = 10 };
+
+typedef struct vobj {
+    uint8_t type;
+    uint8_t enc;
+    uint32_t lru; /* access clock in seconds (LRU) for OBJECT IDLETIME */
+    union {
+        long long i; /* ENC_INT strings */
+        vstr_t *s;   /* ENC_RAW / ENC_EMBSTR strings */
+        void *p;     /* other types */
+    } v;
+} vobj_t;
+
+/* Per-type behaviour so later types plug in without touching the keyspace code. */
+typedef struct obj_type {
+    const char *name;   /* TYPE reply: "string", "list", ... */
+    void (*free)(void *p);
+    vobj_t *(*dup)(const vobj_t *o); /* COPY */
+    size_t (*mem)(const vobj_t *o);  /* MEMORY USAGE estimate */
+} obj_type_t;
+extern const obj_type_t *obj_types[OBJ_TYPE_MAX];
+void obj_register_type(int type, const obj_type_t *t);
+
+/* A string object from bytes, encoded as Redis would for SET: int when the bytes are a
+ * canonical integer of at most 20 chars, embstr up to 44 bytes, else raw. */
+vobj_t *obj_string(const char *p, size_t len);
+vobj_t *obj_string_raw(const char *p, size_t len); /* always raw (APPEND, SETRANGE) */
+vobj_t *obj_string_ll(long long v);                  /* int encoding */
+vobj_t *obj_string_from_vstr(vstr_t *s);             /* takes ownership; raw */
+void obj_free(vobj_t *o);
+vobj_t *obj_dup(const vobj_t *o);
+/* Bytes of a string object; tmp (>= 24 bytes) holds the digits of an int-encoded one. */
+const char *obj_str(const vobj_t *o, char *tmp, size_t *len);
+size_t obj_strlen(const vobj_t *o);
+/* Converts an int/embstr string object to a modifiable raw one (APPEND, SETRANGE). */
+void obj_make_raw(vobj_t *o);
+const char *obj_encoding_name(const vobj_t *o);
+
+/* ===================== keyspace ===================== */
+
+typedef struct db {
+    int id;
+    dict_t *keys;    /* vstr_t* -> vobj_t* */
+    dict_t *expires; /* same vstr_t* key as in keys -> s64 unix ms */
+    long long avg_ttl;
+    uint64_t expires_cursor;
+} db_t;
+
+/* Lookup for reading: expires the key if due, counts keyspace hits/misses, updates LRU. */
+vobj_t *db_lookup_read(engine_t *e, db_t *db, const char *key, size_t len);
+/* Lookup for writing: expires the key if due, no hit/miss accounting. */
+vobj_t *db_lookup_write(engine_t *e, db_t *db, const char *key, size_t len);
+/* Lookup without side effects (no expiry, no stats): existence checks inside commands. */
+vobj_t *db_peek(db_t *db, const char *key, size_t len);
+/* Adds a key that must not exist (the value is owned by the db afterwards). */
+void db_add(engine_t *e, db_t *db, const char *key, size_t len, vobj_t *val);
+/* Replaces the value of an existing key (the old one is freed); the TTL is kept. */
+void db_overwrite(engine_t *e, db_t *db, const char *key, size_t len, vobj_t *val);
+/* SET semantics: add or overwrite; removes the TTL unless keepttl. */
+void db_set(engine_t *e, db_t *db, const char *key, size_t len, vobj_t *val, int keepttl);
+/* Removes a key and its TTL; returns 1 if it existed. */
+int db_delete(engine_t *e, db_t *db, const char *key, size_t len);
+/* Detaches the value of a key (removing the key and its TTL) without freeing the value. */
+vobj_t *db_take(engine_t *e, db_t *db, const char *key, size_t len);
+/* TTL handling: absolute unix time in ms; -1 from db_get_expire means no TTL. */
+void db_set_expire(engine_t *e, db_t *db, const char *key, size_t len, int64_t when_ms);
+int64_t db_get_expire(db_t *db, const char *key, size_t len);
+int db_remove_expire(db_t *db, const char *key, size_t len);
+/* Deletes the key if its TTL passed; returns 1 when it was expired. */
+int db_expire_if_needed(engine_t *e, db_t *db, const char *key, size_t len);
+/* Empties one database (or all with dbid -1); returns the number of keys removed. */
+long long db_flush(engine_t *e, int dbid);
+/* Active expiry cycle: samples keys with a TTL for up to budget_us. */
+void db_active_expire(engine_t *e, int64_t budget_us);
+db_t *db_get(engine_t *e, int id); /* NULL when out of range */
+
+/* Hooks every write ends with (WATCH, client tracking, keyspace events and the effect
+ * stream attach here as they arrive). */
+void signal_modified_key(engine_t *e, db_t *db, const char *key, size_t len);
+/* type is one of NOTIFY_* classes; event is Redis's event name ("set", "del", ...). */
+void notify_keyspace_event(engine_t *e, int type, const char *event, const char *key,
+                           size_t keylen, int dbid);
+enum { NOTIFY_GENERIC = 1 << 2, NOTIFY_STRING = 1 << 3, NOTIFY_LIST = 1 << 4, NOTIFY_SET = 1 << 5,
+       NOTIFY_HASH = 1 << 6, NOTIFY_ZSET = 1 << 7, NOTIFY_EXPIRED = 1 << 8,
+       NOTIFY_EVICTED = 1 << 9, NOTIFY_STREAM = 1 << 10 };
+
+/* ===================== clients ===================== */
+
+typedef struct frontend {
+    char routing_id[64];
+    size_t routing_len;
+    char role[32], instance[64];
+    dict_t *clients; /* frontend-local id (as uint64 key in v.s64) -> client_t* */
+    buf_t out;       /* reply records being built for this frontend */
+    uint32_t out_count;
+    client_t *out_client; /* client whose record is open in out, or NULL */
+    size_t out_lenpos;
+    int answering; /* a CMD_BATCH from this frontend is being executed */
+    struct frontend *next;
+} frontend_t;
+
+enum {
+    CLIENT_CLOSE_AFTER_REPLY = 1 << 0,
+    CLIENT_CLOSED = 1 << 1, /* the frontend reported the connection closed */
+    CLIENT_KILLED = 1 << 2, /* killed: commands still in flight from it are dropped */
+};
+
+struct client {
+    uint64_t id; /* CLIENT ID: engine-wide, never reused */
+    engine_t *eng;
+    frontend_t *fe;
+    uint32_t fe_id; /* the frontend's own id for this connection */
+    db_t *db;
+    int resp; /* 2 or 3 */
+    vstr_t *name;
+    char addr[64], laddr[64];
+    uint8_t conn_flags; /* CONN_F_* from the open record */
+    uint32_t flags;     /* CLIENT_* */
+    int64_t ctime_ms, last_ms;
+    /* the command being executed: arguments point into the batch message */
+    int argc;
+    const proto_arg_t *argv;
+    const command_t *cmd, *lastcmd;
+    char lib_name[64], lib_ver[64];
+};
+
+/* ===================== replies =====================
+ * Every reply function appends already-encoded RESP for c's protocol to the frontend's
+ * outgoing message, so replies leave in the order commands ran. */
+void reply_raw(client_t *c, const char *p, size_t len); /* pre-encoded protocol */
+void reply_ok(client_t *c);
+void reply_simple(client_t *c, const char *s);
+/* msg as Redis's addReplyError: "-CODE text" is sent as is, anything else gets "-ERR ". */
+void reply_error(client_t *c, const char *msg);
+void reply_errorf(client_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void reply_int(client_t *c, long long v);
+void reply_bulk(client_t *c, const char *p, size_t len);
+void reply_bulk_cstr(client_t *c, const char *s);
+void reply_bulk_ll(client_t *c, long long v);
+void reply_bulk_obj(client_t *c, const vobj_t *o); /* a string object */
+void reply_null(client_t *c);                      /* nil bulk: $-1 / _ */
+void reply_null_array(client_t *c);                /* nil array: *-1 / _ */
+void reply_array(client_t *c, long long n);
+void reply_map(client_t *c, long long npairs);
+void reply_set(client_t *c, long long n);
+void reply_double(client_t *c, double d);
+void reply_bool(client_t *c, int v);
+void reply_verbatim(client_t *c, const char *p, size_t len, const char *ext3);
+void reply_help(client_t *c, const char **lines); /* NULL-terminated; Redis's HELP layout */
+void reply_subcommand_syntax_error(client_t *c);
+/* Makes the frontend close c's connection after the bytes replied so far. */
+void reply_mark_close(client_t *c);
+/* Disconnects target (CLIENT KILL): its frontend closes it, later commands are dropped. */
+void client_kill(engine_t *e, client_t *target);
+/* Deferred array length: returns a handle, then set_deferred_len(c, h, n). */
+size_t reply_deferred_len(client_t *c);
+void reply_set_deferred_len(client_t *c, size_t handle, long long n);
+void reply_set_deferred_map_len(client_t *c, size_t handle, long long npairs);
+
+/* Standard Redis error texts. */
+#define ERR_WRONGTYPE "-WRONGTYPE Operation against a key holding the wrong kind of value"
+#define ERR_SYNTAX "-ERR syntax error"
+#define ERR_NOT_INT "-ERR value is not an integer or out of range"
+#define ERR_NOT_FLOAT "-ERR value is not a valid float"
+#define ERR_NO_KEY "-ERR no such key"
+#define ERR_OUT_OF_RANGE "-ERR index out of range"
+#define ERR_DB_INDEX "-ERR DB index is out of range"
+#define ERR_OVERFLOW "-ERR increment or decrement would overflow"
+
+/* Argument helpers. All *_or_reply functions reply on failure and return -1 (the caller just
+ * returns); 0 on success. */
+int arg_is(const proto_arg_t *a, const char *lit); /* case-insensitive equality */
+int arg_ll_or_reply(client_t *c, const proto_arg_t *a, long long *out, const char *err);
+int arg_ld_or_reply(client_t *c, const proto_arg_t *a, long double *out, const char *err);
+int arg_double_or_reply(client_t *c, const proto_arg_t *a, double *out, const char *err);
+int arg_range_or_reply(client_t *c, const proto_arg_t *a, long long min, long long max,
+                       long long *out, const char *err);
+int arg_positive_or_reply(client_t *c, const proto_arg_t *a, long long *out, const char *err);
+/* Lookup returning NULL (and replying WRONGTYPE) when the key holds another type. The
+ * read variant counts hits/misses. *wrongtype tells the two NULLs apart. */
+vobj_t *lookup_read_or_reply_type(client_t *c, const proto_arg_t *key, int type, int *wrongtype);
+vobj_t *lookup_write_or_reply_type(client_t *c, const proto_arg_t *key, int type, int *wrongtype);
+
+/* ===================== command table ===================== */
+
+typedef void cmd_handler_t(client_t *c);
+struct cmd_keys;
+/* Finds the keys of argv for cmd into out (engine/commands.h); returns the number found. */
+typedef int cmd_getkeys_t(const command_t *cmd, int argc, const proto_arg_t *argv,
+                          struct cmd_keys *out);
+
+/* Command flag bits (parsed at start-up from the row's flag words). */
+enum {
+    CMD_WRITE = 1 << 0, CMD_READONLY = 1 << 1, CMD_DENYOOM = 1 << 2, CMD_MODULE = 1 << 3,
+    CMD_ADMIN = 1 << 4, CMD_PUBSUB = 1 << 5, CMD_NOSCRIPT = 1 << 6, CMD_BLOCKING = 1 << 8,
+    CMD_LOADING = 1 << 9, CMD_STALE = 1 << 10, CMD_SKIP_MONITOR = 1 << 11,
+    CMD_SKIP_SLOWLOG = 1 << 12, CMD_ASKING = 1 << 13, CMD_FAST = 1 << 14, CMD_NO_AUTH = 1 << 15,
+    CMD_MAY_REPLICATE = 1 << 16, CMD_SENTINEL = 1 << 17, CMD_ONLY_SENTINEL = 1 << 18,
+    CMD_NO_MANDATORY_KEYS = 1 << 19, CMD_PROTECTED = 1 << 20, CMD_NO_ASYNC_LOADING = 1 << 23,
+    CMD_NO_MULTI = 1 << 24, CMD_MOVABLE_KEYS = 1 << 25, CMD_ALLOW_BUSY = 1 << 26,
+};
+
+/* One row per command: the single source of truth read by dispatch, COMMAND, the CLI's
+ * help and the HTTP API. Static strings use Redis's vocabulary so COMMAND INFO matches. */
+struct command {
+    const char *name;        /* lowercase, e.g. "get"; subcommand rows: "encoding" */
+    cmd_handler_t *proc;     /* NULL for a container (CONFIG, CLIENT, ...) */
+    int arity;               /* N exact, -N at least N (argv[0] counts) */
+    const char *flags;       /* "write denyoom fast" */
+    const char *acl;         /* categories beyond those the flags imply: "string keyspace" */
+    const char *keyspecs;    /* key specifications, notation documented in commands.c */
+    const char *tips;        /* "nondeterministic_output request_policy:all_shards" or NULL */
+    const char *group;       /* COMMAND DOCS group: "string", "generic", "server", ... */
+    const char *since;
+    const char *summary;     /* our own words */
+    const char *complexity;
+    const char *args;        /* argument notation for COMMAND DOCS, documented in commands.c */
+    command_t *subcommands;  /* NULL-name terminated array, for containers */
+    const char *history;     /* COMMAND DOCS history: "VERSION text|VERSION text", our words */
+    const char *doc_flags;   /* "deprecated", "syscmd" */
+    const char *deprecated_since;
+    const char *replaced_by;
+    /* Key finder for commands whose key flags or positions depend on the arguments (SET's
+     * GET option); NULL means the key specs say it all. */
+    cmd_getkeys_t *getkeys;
+    /* filled at start-up */
+    int first_key, last_key, key_step; /* Redis's legacy key range, derived from the key specs */
+    struct cmd_keyspec *specs; /* parsed keyspecs (engine/commands.h) */
+    int nspecs;
+    struct cmd_arg *docargs; /* parsed args */
+    int ndocargs;
+    int nsubcommands;
+    uint64_t flagbits;
+    uint64_t aclbits;
+    char fullname[64]; /* "config|get" */
+    command_t *parent;
+    long long calls, usec, rejected, failed;
+};
+
+/* Finds the command for argv (resolving subcommands); NULL if unknown. */
+const command_t *command_lookup(int argc, const proto_arg_t *argv);
+/* Finds a command by its full name ("get", "config|get"), case-insensitive. */
+const command_t *command_by_fullname(const char *name, size_t len);
+void commands_init(void);
+/* Iterates the top-level table (NULL-name terminated). */
+command_t *commands_table(void);
+
+/* ===================== the engine ===================== */
+
+#define ENGINE_DBS_MAX 16
+
+typedef struct engine_stats {
+    long long total_commands, total_connections, rejected_connections;
+    long long keyspace_hits, keyspace_misses, expired_keys, evicted_keys;
+    long long expired_stale_perc, total_net_input_bytes, total_net_output_bytes;
+    long long dirty; /* writes since start (save rules, INFO) */
+    long long total_error_replies;
+} engine_stats_t;
+
+typedef struct engine_config {
+    int databases;
+    int hz;
+    long long maxclients;
+    long long proto_max_bulk_len;
+    long long client_query_buffer_limit;
+    long long maxmemory;
+    char maxmemory_policy[32];
+    int active_expire;
+    char dir[512];
+    char run_dir[512];
+    char bind_addr[128]; /* the RESP address, for INFO */
+} engine_config_t;
+
+struct engine {
+    engine_config_t cfg;
+    db_t *dbs;
+    engine_stats_t stats;
+    frontend_t *frontends;
+    uint64_t next_client_id;
+    long long connected_clients;
+    int64_t start_ms;
+    int64_t now_ms;    /* cached unix time of the batch being executed */
+    uint32_t lruclock; /* seconds */
+    char run_id[41];
+    void *zctx, *router;
+    proto_batch_t batch;
+    int hb_fd; /* heartbeat pipe to the supervisor, -1 if none */
+    volatile int stop;
+};
+
+struct vole_config;
+/* Runs the engine role until SIGTERM; returns the process exit code. */
+int engine_main(const struct vole_config *cfg);
+void engine_config_defaults(engine_config_t *cfg);
+/* Used by unit tests: an engine with databases but no sockets. */
+engine_t *engine_new_for_test(void);
+void engine_free_for_test(engine_t *e);
+/* Client lifecycle (also used by tests). */
+client_t *client_new(engine_t *e, frontend_t *fe, uint32_t fe_id);
+void client_free(engine_t *e, client_t *c);
+/* Executes one command for c (argv set); dispatch checks arity, lookup etc. */
+void engine_execute(engine_t *e, client_t *c, int argc, const proto_arg_t *argv);
+#endif

@@ -1,0 +1,520 @@
+/* The RESP frontend: accepts client connections (epoll), parses RESP into batches for the
+ * engine (one CMD_BATCH per loop iteration holding every complete command read from every
+ * connection), and writes the engine's already-encoded replies back. Holds no data. */
+#include "frontend-resp/frontend_resp.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "shared/buf.h"
+#include "shared/config.h"
+#include "shared/log.h"
+#include "shared/proto.h"
+#include "shared/resp.h"
+#include "shared/util.h"
+
+#define SLOT_BITS 18
+#define SLOT_MASK ((1u << SLOT_BITS) - 1)
+#define READ_CHUNK (64 * 1024)
+#define BATCH_SOFT_MAX (8 * 1024 * 1024) /* stop reading more this iteration past this */
+
+typedef struct conn {
+    uint32_t id; /* generation << SLOT_BITS | slot: what the engine knows us by */
+    int fd;
+    buf_t in;
+    buf_t out;
+    size_t out_pos;
+    int close_after; /* close once out is written (QUIT, kill, protocol error) */
+    int stop_reading;
+    int want_write;
+    char addr[64];
+} conn_t;
+
+typedef struct frontend {
+    const vole_config_t *cfg;
+    int ep, lfd;
+    void *zctx, *dealer, *monitor;
+    int zfd, mfd;
+    conn_t **slots;
+    uint32_t nslots, *gens;
+    uint32_t *free_slots;
+    uint32_t nfree;
+    long long nconns;
+    char laddr[64];
+    resp_parser_t parser;
+    buf_t batch;
+    uint32_t batch_count;
+    uint32_t seq;        /* number of the last batch sent */
+    uint32_t reset_seq;  /* answers to batches up to this one are stale (engine restarted) */
+    int inflight, max_inflight;
+    int hb_fd;
+    int engine_up;
+} frontend_t;
+
+static volatile sig_atomic_t s_stop;
+static void s_on_term(int sig) { (void)sig, s_stop = 1; }
+
+/* ---------- connections ---------- */
+
+static conn_t *s_conn_get(frontend_t *f, uint32_t id) {
+    uint32_t slot = id & SLOT_MASK;
+    if (slot >= f->nslots) return NULL;
+    conn_t *c = f->slots[slot];
+    return c && c->id == id ? c : NULL;
+}
+
+static void s_batch_begin_if_empty(frontend_t *f) {
+    if (f->batch.len == 0) proto_begin(&f->batch, MSG_CMD_BATCH);
+}
+
+static void s_conn_close(frontend_t *f, conn_t *c, int tell_engine) {
+    if (tell_engine) {
+        s_batch_begin_if_empty(f);
+        proto_put_close(&f->batch, c->id);
+        f->batch_count++;
+    }
+    epoll_ctl(f->ep, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd);
+    uint32_t slot = c->id & SLOT_MASK;
+    f->slots[slot] = NULL;
+    f->free_slots[f->nfree++] = slot;
+    buf_free(&c->in);
+    buf_free(&c->out);
+    free(c);
+    f->nconns--;
+}
+
+static void s_fmt_addr(const struct sockaddr_storage *ss, char *dst, size_t cap) {
+    char host[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const void *)ss;
+        inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+        port = ntohs(a->sin_port);
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const void *)ss;
+        inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+        port = ntohs(a->sin6_port);
+    }
+    snprintf(dst, cap, "%s:%d", host, port);
+}
+
+static void s_set_events(frontend_t *f, conn_t *c, int want_write) {
+    if (c->want_write == want_write) return;
+    struct epoll_event ev = {.events = EPOLLIN | (want_write ? EPOLLOUT : 0), .data.ptr = c};
+    epoll_ctl(f->ep, EPOLL_CTL_MOD, c->fd, &ev);
+    c->want_write = want_write;
+}
+
+static void s_accept(frontend_t *f) {
+    for (;;) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        int fd = accept4(f->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno != EAGAIN && errno != EINTR) log_warn("accept: %s", strerror(errno));
+            return;
+        }
+        if (f->nconns >= f->cfg->maxclients || f->nfree == 0) {
+            static const char err[] = "-ERR max number of clients reached\r\n";
+            ssize_t w = write(fd, err, sizeof err - 1);
+            (void)w;
+            close(fd);
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        conn_t *c = calloc(1, sizeof *c);
+        if (!c) abort();
+        uint32_t slot = f->free_slots[--f->nfree];
+        f->gens[slot] = (f->gens[slot] + 1) & ((1u << (32 - SLOT_BITS)) - 1);
+        c->id = (f->gens[slot] << SLOT_BITS) | slot;
+        c->fd = fd;
+        buf_init(&c->in);
+        buf_init(&c->out);
+        s_fmt_addr(&ss, c->addr, sizeof c->addr);
+        f->slots[slot] = c;
+        f->nconns++;
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+        epoll_ctl(f->ep, EPOLL_CTL_ADD, fd, &ev);
+        s_batch_begin_if_empty(f);
+        proto_put_open(&f->batch, c->id, c->addr, f->laddr, 0);
+        f->batch_count++;
+    }
+}
+
+/* Parses every complete command in c->in into the batch. */
+static void s_parse(frontend_t *f, conn_t *c) {
+    size_t pos = 0;
+    while (pos < c->in.len && !c->stop_reading) {
+        size_t used = 0;
+        const char *err = NULL;
+        int r = resp_parse_request(&f->parser, c->in.data + pos, c->in.len - pos, &used, &err);
+        if (r == RESP_INCOMPLETE) break;
+        if (r == RESP_PROTO_ERROR) {
+            /* the error travels through the engine so it follows earlier replies */
+            s_batch_begin_if_empty(f);
+            proto_put_err_close(&f->batch, c->id, err, (uint32_t)strlen(err));
+            f->batch_count++;
+            c->stop_reading = 1;
+            pos = c->in.len;
+            break;
+        }
+        pos += used;
+        if (r == RESP_EMPTY) continue;
+        s_batch_begin_if_empty(f);
+        proto_put_cmd_start(&f->batch, c->id, (uint32_t)f->parser.argc);
+        for (int i = 0; i < f->parser.argc; i++)
+            proto_put_arg(&f->batch, f->parser.argv[i], (uint32_t)f->parser.argvlen[i]);
+        f->batch_count++;
+    }
+    buf_consume(&c->in, pos);
+    if (!c->stop_reading && (long long)c->in.len > f->cfg->client_query_buffer_limit) {
+        log_warn("closing client %s that reached max query buffer length", c->addr);
+        s_conn_close(f, c, 1);
+        return;
+    }
+    buf_shrink(&c->in, READ_CHUNK * 4);
+}
+
+static void s_read(frontend_t *f, conn_t *c) {
+    if (c->stop_reading) {
+        /* discard input after a protocol error, as Redis does, until the close */
+        char junk[4096];
+        ssize_t n = read(c->fd, junk, sizeof junk);
+        if (n == 0) s_conn_close(f, c, 1);
+        return;
+    }
+    char *p = buf_reserve(&c->in, READ_CHUNK);
+    ssize_t n = read(c->fd, p, c->in.cap - c->in.len);
+    if (n > 0) {
+        c->in.len += (size_t)n;
+        s_parse(f, c);
+    } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+        s_conn_close(f, c, 1);
+    }
+}
+
+/* Writes pending output; returns -1 when the connection was closed. */
+static int s_write(frontend_t *f, conn_t *c) {
+    while (c->out_pos < c->out.len) {
+        ssize_t n = write(c->fd, c->out.data + c->out_pos, c->out.len - c->out_pos);
+        if (n < 0) {
+            if (errno == EAGAIN) {
+                s_set_events(f, c, 1);
+                return 0;
+            }
+            if (errno == EINTR) continue;
+            s_conn_close(f, c, 1);
+            return -1;
+        }
+        c->out_pos += (size_t)n;
+    }
+    c->out.len = c->out_pos = 0;
+    buf_shrink(&c->out, 64 * 1024);
+    s_set_events(f, c, 0);
+    if (c->close_after) {
+        s_conn_close(f, c, 1);
+        return -1;
+    }
+    return 0;
+}
+
+/* Writes bytes from a reply record, directly when nothing is queued before them. */
+static void s_send(frontend_t *f, conn_t *c, const char *p, size_t len) {
+    if (c->out.len == 0) {
+        while (len) {
+            ssize_t n = write(c->fd, p, len);
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                if (errno != EAGAIN) {
+                    c->close_after = 1; /* the peer is gone: close after this message */
+                    return;
+                }
+                break;
+            }
+            p += n;
+            len -= (size_t)n;
+        }
+        if (len == 0) return;
+    }
+    buf_append(&c->out, p, len);
+    s_set_events(f, c, 1);
+}
+
+/* ---------- engine link ---------- */
+
+static void s_send_batch(frontend_t *f) {
+    if (f->batch_count == 0 || !f->engine_up) return;
+    f->seq++;
+    proto_finish(&f->batch, f->batch_count);
+    proto_set_seq(&f->batch, f->seq);
+    if (zmq_send(f->dealer, f->batch.data, f->batch.len, 0) < 0) {
+        log_warn("sending batch to engine: %s", zmq_strerror(errno));
+        return;
+    }
+    f->inflight++;
+    buf_clear(&f->batch);
+    f->batch_count = 0;
+}
+
+static void s_handle_reply(frontend_t *f, const char *data, size_t len) {
+    proto_reply_iter_t it;
+    proto_header_t h;
+    const char *why;
+    if (proto_reply_iter_init(&it, data, len, &h, &why) < 0) {
+        log_warn("dropping malformed message from engine: %s", why);
+        return;
+    }
+    if (h.type == MSG_REPLY_BATCH) {
+        if (h.seq <= f->reset_seq) return; /* answers a batch sent to a dead engine */
+        if (f->inflight > 0) f->inflight--;
+    }
+    uint32_t id;
+    uint8_t flags;
+    const char *p;
+    size_t n;
+    int r;
+    while ((r = proto_reply_next(&it, &id, &flags, &p, &n)) == 1) {
+        conn_t *c = s_conn_get(f, id);
+        if (!c) continue; /* closed meanwhile */
+        if (n) s_send(f, c, p, n);
+        if (flags & REPLY_F_CLOSE) c->close_after = 1;
+        if (c->close_after && c->out.len == 0) s_conn_close(f, c, 1);
+    }
+    if (r < 0) log_warn("malformed reply record from engine; rest of message dropped");
+}
+
+static void s_drain_engine(frontend_t *f) {
+    zmq_msg_t msg;
+    zmq_msg_init(&msg);
+    while (zmq_msg_recv(&msg, f->dealer, ZMQ_DONTWAIT) >= 0)
+        s_handle_reply(f, zmq_msg_data(&msg), zmq_msg_size(&msg));
+    zmq_msg_close(&msg);
+}
+
+static void s_send_hello(frontend_t *f) {
+    buf_t b;
+    buf_init(&b);
+    proto_put_hello(&b, "frontend-resp", f->cfg->addr);
+    zmq_send(f->dealer, b.data, b.len, 0);
+    buf_free(&b);
+}
+
+/* Connection events on the engine link: on (re)connect say hello; on loss drop every client
+ * (their state lived in the dead engine) and forget batches in flight. */
+static void s_drain_monitor(frontend_t *f) {
+    for (;;) {
+        zmq_msg_t ev, addr;
+        zmq_msg_init(&ev);
+        if (zmq_msg_recv(&ev, f->monitor, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&ev);
+            return;
+        }
+        uint16_t event = 0;
+        if (zmq_msg_size(&ev) >= 2) memcpy(&event, zmq_msg_data(&ev), 2);
+        zmq_msg_close(&ev);
+        zmq_msg_init(&addr);
+        zmq_msg_recv(&addr, f->monitor, 0);
+        zmq_msg_close(&addr);
+        if (event == ZMQ_EVENT_CONNECTED) {
+            log_notice("connected to engine");
+            f->engine_up = 1;
+            s_send_hello(f);
+        } else if (event == ZMQ_EVENT_DISCONNECTED) {
+            log_warn("engine connection lost; closing %lld client connections", f->nconns);
+            f->engine_up = 0;
+            for (uint32_t s = 0; s < f->nslots; s++)
+                if (f->slots[s]) s_conn_close(f, f->slots[s], 0);
+            buf_clear(&f->batch);
+            f->batch_count = 0;
+            f->reset_seq = f->seq;
+            f->inflight = 0;
+        }
+    }
+}
+
+static int s_zmq_readable(void *sock) {
+    int events = 0;
+    size_t sz = sizeof events;
+    zmq_getsockopt(sock, ZMQ_EVENTS, &events, &sz);
+    return events & ZMQ_POLLIN;
+}
+
+/* ---------- setup ---------- */
+
+static int s_listen(frontend_t *f) {
+    char host[128], port[16];
+    const char *colon = strrchr(f->cfg->addr, ':');
+    if (!colon) {
+        log_warn("bad --addr '%s' (want host:port)", f->cfg->addr);
+        return -1;
+    }
+    size_t hl = (size_t)(colon - f->cfg->addr);
+    if (hl >= sizeof host) hl = sizeof host - 1;
+    memcpy(host, f->cfg->addr, hl);
+    host[hl] = '\0';
+    if (host[0] == '[' && hl > 1 && host[hl - 1] == ']') {
+        memmove(host, host + 1, hl - 2);
+        host[hl - 2] = '\0';
+    }
+    snprintf(port, sizeof port, "%s", colon + 1);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE}, *res;
+    int rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
+    if (rc) {
+        log_warn("cannot resolve %s: %s", f->cfg->addr, gai_strerror(rc));
+        return -1;
+    }
+    int fd = socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 511) < 0) {
+        log_warn("cannot listen on %s: %s", f->cfg->addr, strerror(errno));
+        freeaddrinfo(res);
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    getsockname(fd, (struct sockaddr *)&ss, &sl);
+    s_fmt_addr(&ss, f->laddr, sizeof f->laddr);
+    freeaddrinfo(res);
+    f->lfd = fd;
+    return 0;
+}
+
+static int s_engine_link(frontend_t *f) {
+    f->zctx = zmq_ctx_new();
+    f->dealer = zmq_socket(f->zctx, ZMQ_DEALER);
+    char rid[64];
+    snprintf(rid, sizeof rid, "resp-%d-%lld", (int)getpid(), (long long)now_us());
+    zmq_setsockopt(f->dealer, ZMQ_ROUTING_ID, rid, strlen(rid));
+    int zero = 0, ivl = 20, ivlmax = 200;
+    zmq_setsockopt(f->dealer, ZMQ_SNDHWM, &zero, sizeof zero);
+    zmq_setsockopt(f->dealer, ZMQ_RCVHWM, &zero, sizeof zero);
+    zmq_setsockopt(f->dealer, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(f->dealer, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
+    zmq_setsockopt(f->dealer, ZMQ_RECONNECT_IVL_MAX, &ivlmax, sizeof ivlmax);
+    char mon[96];
+    snprintf(mon, sizeof mon, "inproc://engine-link-monitor");
+    if (zmq_socket_monitor(f->dealer, mon, ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED) < 0)
+        return -1;
+    f->monitor = zmq_socket(f->zctx, ZMQ_PAIR);
+    if (zmq_connect(f->monitor, mon) < 0) return -1;
+    if (zmq_connect(f->dealer, f->cfg->engine_ep) < 0) {
+        log_warn("cannot connect to engine at %s: %s", f->cfg->engine_ep, zmq_strerror(errno));
+        return -1;
+    }
+    size_t sz = sizeof f->zfd;
+    zmq_getsockopt(f->dealer, ZMQ_FD, &f->zfd, &sz);
+    sz = sizeof f->mfd;
+    zmq_getsockopt(f->monitor, ZMQ_FD, &f->mfd, &sz);
+    return 0;
+}
+
+static void s_heartbeat(frontend_t *f, int64_t *next) {
+    int64_t now = mono_us();
+    if (f->hb_fd < 0 || now < *next) return;
+    ssize_t w = write(f->hb_fd, ".", 1);
+    (void)w;
+    *next = now + 200000;
+}
+
+int frontend_resp_main(const vole_config_t *cfg) {
+    int lvl = log_level_parse(cfg->loglevel);
+    log_init("frontend-resp", lvl < 0 ? LOG_NOTICE : lvl);
+    struct sigaction sa = {0};
+    sa.sa_handler = s_on_term;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    frontend_t *f = calloc(1, sizeof *f);
+    if (!f) abort();
+    f->cfg = cfg;
+    f->hb_fd = cfg->hb_fd;
+    if (f->hb_fd >= 0) fcntl(f->hb_fd, F_SETFL, fcntl(f->hb_fd, F_GETFL) | O_NONBLOCK);
+    f->max_inflight = cfg->batches_in_flight > 0 ? cfg->batches_in_flight : 1;
+    f->nslots = (uint32_t)(cfg->maxclients + 1 < (long long)SLOT_MASK ? cfg->maxclients + 1 : SLOT_MASK);
+    f->slots = calloc(f->nslots, sizeof *f->slots);
+    f->gens = calloc(f->nslots, sizeof *f->gens);
+    f->free_slots = malloc(f->nslots * sizeof *f->free_slots);
+    for (uint32_t i = 0; i < f->nslots; i++) f->free_slots[i] = f->nslots - 1 - i;
+    f->nfree = f->nslots;
+    resp_parser_init(&f->parser, cfg->proto_max_bulk_len);
+    buf_init(&f->batch);
+
+    if (s_listen(f) < 0 || s_engine_link(f) < 0) return 1;
+    f->ep = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+    epoll_ctl(f->ep, EPOLL_CTL_ADD, f->lfd, &ev);
+    static int zmark, mmark;
+    ev.data.ptr = &zmark;
+    epoll_ctl(f->ep, EPOLL_CTL_ADD, f->zfd, &ev);
+    ev.data.ptr = &mmark;
+    epoll_ctl(f->ep, EPOLL_CTL_ADD, f->mfd, &ev);
+    log_notice("ready to accept connections on %s", f->laddr);
+
+    struct epoll_event evs[256];
+    int64_t next_hb = 0;
+    while (!s_stop) {
+        s_heartbeat(f, &next_hb);
+        s_drain_monitor(f);
+        if (f->inflight >= f->max_inflight) {
+            /* wait for the engine only: client input piles up in the kernel meanwhile and
+             * is read in one go afterwards, which makes the next batch bigger */
+            zmq_pollitem_t items[2] = {{f->dealer, 0, ZMQ_POLLIN, 0}, {f->monitor, 0, ZMQ_POLLIN, 0}};
+            int rc = zmq_poll(items, 2, 200);
+            if (rc < 0 && errno != EINTR) break;
+            s_drain_monitor(f);
+            s_drain_engine(f);
+            continue;
+        }
+        int timeout = 200;
+        if (s_zmq_readable(f->dealer) || s_zmq_readable(f->monitor)) timeout = 0;
+        int n = epoll_wait(f->ep, evs, 256, timeout);
+        if (n < 0 && errno != EINTR) break;
+        for (int i = 0; i < n; i++) {
+            void *tag = evs[i].data.ptr;
+            if (tag == NULL) {
+                s_accept(f);
+                continue;
+            }
+            if (tag == &zmark || tag == &mmark) continue;
+            conn_t *c = tag;
+            if (evs[i].events & EPOLLOUT) {
+                if (s_write(f, c) < 0) continue;
+            }
+            if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+                if (f->batch.len < BATCH_SOFT_MAX) s_read(f, c);
+            }
+        }
+        s_drain_monitor(f);
+        s_drain_engine(f);
+        s_send_batch(f);
+    }
+
+    log_notice("frontend shutting down: closing %lld connections", f->nconns);
+    close(f->lfd);
+    for (uint32_t s = 0; s < f->nslots; s++)
+        if (f->slots[s]) s_conn_close(f, f->slots[s], 1);
+    s_send_batch(f);
+    zmq_socket_monitor(f->dealer, NULL, 0);
+    zmq_close(f->monitor);
+    zmq_close(f->dealer);
+    zmq_ctx_term(f->zctx);
+    return 0;
+}

@@ -1,0 +1,615 @@
+/* Vole's settings table and its two front doors: command-line flags (--name value) and
+ * redis.conf-style files. Every setting is a row below, so parsing, validation and --help agree. */
+#include "shared/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "shared/log.h"
+#include "shared/resp.h"
+
+/* ===================== the table ===================== */
+
+typedef enum {
+    S_STR,      /* char array copied as is */
+    S_INT,      /* int within [min, max] */
+    S_LL,       /* long long within [min, max] */
+    S_MEM,      /* long long memory size ("512mb") within [min, max] */
+    S_ENUM,     /* char array, one of a fixed list (case-insensitive, stored lowercase) */
+    S_LOGLEVEL, /* char array, one of log.h's level names */
+    S_ADDR,     /* host:port */
+    S_PORT,     /* alias: replaces the port of addr */
+    S_BIND,     /* alias: replaces the host of addr (first address of a redis.conf bind) */
+    S_CONFIG,   /* --config FILE: handled before the other flags */
+    S_INCLUDE,  /* file-only: loads another file in place */
+} setting_kind_t;
+
+typedef struct {
+    const char *name;
+    const char *arg; /* placeholder shown by --help */
+    setting_kind_t kind;
+    size_t off, size; /* field in vole_config_t */
+    long long min, max;
+    const char *const *choices; /* S_ENUM */
+    const char *def;            /* default as shown by --help */
+    const char *help;
+    int internal; /* passed by the supervisor to its children; listed apart in --help */
+} setting_t;
+
+static const char *const s_policies[] = {"volatile-lru",    "allkeys-lru",    "volatile-lfu",
+                                         "allkeys-lfu",     "volatile-random", "allkeys-random",
+                                         "volatile-ttl",    "noeviction",     NULL};
+
+#define F(field) offsetof(vole_config_t, field), sizeof(((vole_config_t *)0)->field)
+#define NOF 0, 0
+
+static const setting_t s_settings[] = {
+    {"config", "FILE", S_CONFIG, F(config_file), 0, 0, NULL, "",
+     "settings file (redis.conf style) loaded before the flags; flags win", 0},
+    {"addr", "HOST:PORT", S_ADDR, F(addr), 0, 0, NULL, "127.0.0.1:7379",
+     "address the RESP frontend listens on", 0},
+    {"port", "PORT", S_PORT, NOF, 0, 65535, NULL, "7379",
+     "redis.conf compatibility: sets the port of addr", 0},
+    {"bind", "HOST...", S_BIND, NOF, 0, 0, NULL, "127.0.0.1",
+     "redis.conf compatibility: sets the host of addr (the first address given)", 0},
+    {"dir", "DIR", S_STR, F(dir), 0, 0, NULL, ".", "data directory, created if missing", 0},
+    {"roles", "LIST", S_STR, F(roles), 0, 0, NULL, "engine,frontend-resp",
+     "comma-separated roles the supervisor starts, each as its own process", 0},
+    {"loglevel", "LEVEL", S_LOGLEVEL, F(loglevel), 0, 0, NULL, "notice",
+     "debug, verbose, notice or warning", 0},
+    {"logfile", "FILE", S_STR, F(logfile), 0, 0, NULL, "\"\" = stderr",
+     "file the supervisor appends every process's log lines to (reopened on SIGHUP)", 0},
+    {"databases", "N", S_INT, F(databases), 1, 1000000, NULL, "16", "number of databases", 0},
+    {"hz", "N", S_INT, F(hz), 1, 500, NULL, "10",
+     "background tasks (active expiry, eviction) per second", 0},
+    {"maxclients", "N", S_LL, F(maxclients), 1, LLONG_MAX, NULL, "10000",
+     "maximum simultaneous client connections", 0},
+    {"proto-max-bulk-len", "SIZE", S_MEM, F(proto_max_bulk_len), 1024 * 1024, LLONG_MAX, NULL,
+     "512mb", "largest bulk string a client may send", 0},
+    {"client-query-buffer-limit", "SIZE", S_MEM, F(client_query_buffer_limit), 1024 * 1024,
+     LLONG_MAX, NULL, "1gb", "largest unparsed input buffered for one client", 0},
+    {"maxmemory", "SIZE", S_MEM, F(maxmemory), 0, LLONG_MAX, NULL, "0",
+     "memory limit for data; 0 means no limit", 0},
+    {"maxmemory-policy", "POLICY", S_ENUM, F(maxmemory_policy), 0, 0, s_policies, "noeviction",
+     "what to evict at maxmemory: volatile-lru, allkeys-lru, volatile-lfu, allkeys-lfu, "
+     "volatile-random, allkeys-random, volatile-ttl or noeviction",
+     0},
+    {"batches-in-flight", "N", S_INT, F(batches_in_flight), 1, 1024, NULL, "1",
+     "command batches a frontend may have unanswered by the engine", 0},
+    {"watchdog-ms", "MS", S_INT, F(watchdog_ms), 100, INT_MAX, NULL, "15000",
+     "a child process silent (no heartbeat) this long is killed and restarted", 0},
+    {"engine", "ENDPOINT", S_STR, F(engine_ep), 0, 0, NULL, "ipc://<run-dir>/engine.sock",
+     "ZeroMQ endpoint of the engine, bound by the engine, connected to by frontends", 0},
+    {"run-dir", "DIR", S_STR, F(run_dir), 0, 0, NULL, "<dir>/run",
+     "runtime directory for ipc sockets and the supervisor's pid file", 0},
+    {"role", "NAME", S_STR, F(role), 0, 0, NULL, "none: run as the supervisor",
+     "run as this one role (engine, frontend-resp) instead of as the supervisor", 1},
+    {"hb-fd", "FD", S_INT, F(hb_fd), -1, INT_MAX, NULL, "-1",
+     "write end of the heartbeat pipe inherited from the supervisor", 1},
+    {"include", "FILE", S_INCLUDE, NOF, 0, 0, NULL, "", "loads another settings file in place",
+     2},
+};
+#define NSETTINGS (sizeof s_settings / sizeof s_settings[0])
+
+#define MAX_INCLUDE_DEPTH 8
+
+static int s_load_file(vole_config_t *c, const char *path, int depth, char *err, size_t errlen);
+
+/* ===================== helpers ===================== */
+
+static void s_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void s_err(char *err, size_t errlen, const char *fmt, ...) {
+    if (!err || !errlen) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* Names are matched case-insensitively and with '_' standing for '-', so "run_dir",
+ * "Run-Dir" and "run-dir" are the same setting. */
+static int s_name_eq(const char *a, const char *b) {
+    for (; *a && *b; a++, b++) {
+        char x = (char)tolower((unsigned char)(*a == '_' ? '-' : *a));
+        char y = (char)tolower((unsigned char)(*b == '_' ? '-' : *b));
+        if (x != y) return 0;
+    }
+    return *a == *b;
+}
+
+static const setting_t *s_find(const char *name) {
+    for (size_t i = 0; i < NSETTINGS; i++)
+        if (s_name_eq(name, s_settings[i].name)) return &s_settings[i];
+    return NULL;
+}
+
+static int s_copy(char *dst, size_t cap, const char *src, const char *name, char *err,
+                  size_t errlen) {
+    size_t n = strlen(src);
+    if (n >= cap) {
+        s_err(err, errlen, "value for '%s' is too long (at most %zu bytes)", name, cap - 1);
+        return -1;
+    }
+    memcpy(dst, src, n + 1);
+    return 0;
+}
+
+static int s_parse_ll(const char *s, long long *out) {
+    if (!*s) return 0;
+    errno = 0;
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end || isspace((unsigned char)*s)) return 0;
+    *out = v;
+    return 1;
+}
+
+long long config_memtoll(const char *s, int *ok) {
+    if (ok) *ok = 0;
+    if (!s) return -1;
+    const char *p = s;
+    if (!isdigit((unsigned char)*p)) return -1; /* no sign, no spaces, no empty string */
+    unsigned long long v = 0;
+    for (; isdigit((unsigned char)*p); p++) {
+        unsigned d = (unsigned)(*p - '0');
+        if (v > (ULLONG_MAX - d) / 10) return -1;
+        v = v * 10 + d;
+    }
+    unsigned long long mul;
+    if (*p == '\0' || strcasecmp(p, "b") == 0) mul = 1;
+    else if (strcasecmp(p, "k") == 0) mul = 1000ULL;
+    else if (strcasecmp(p, "kb") == 0) mul = 1024ULL;
+    else if (strcasecmp(p, "m") == 0) mul = 1000ULL * 1000;
+    else if (strcasecmp(p, "mb") == 0) mul = 1024ULL * 1024;
+    else if (strcasecmp(p, "g") == 0) mul = 1000ULL * 1000 * 1000;
+    else if (strcasecmp(p, "gb") == 0) mul = 1024ULL * 1024 * 1024;
+    else return -1;
+    if (v > (unsigned long long)LLONG_MAX / mul) return -1;
+    if (ok) *ok = 1;
+    return (long long)(v * mul);
+}
+
+/* Splits "host:port", "[v6]:port" or a bare "host" / ":port"; the missing parts come back
+ * empty. Returns -1 when the port is not a number in 0..65535. */
+static int s_split_addr(const char *addr, char *host, size_t hostcap, long long *port) {
+    const char *colon;
+    *port = -1;
+    if (addr[0] == '[') {
+        const char *close = strchr(addr, ']');
+        if (!close) return -1;
+        size_t n = (size_t)(close - addr - 1);
+        if (n >= hostcap) return -1;
+        memcpy(host, addr + 1, n);
+        host[n] = '\0';
+        colon = close[1] == ':' ? close + 1 : NULL;
+        if (!colon && close[1]) return -1;
+    } else {
+        colon = strrchr(addr, ':');
+        /* More than one colon without brackets is an IPv6 address with no port. */
+        if (colon && strchr(addr, ':') != colon) colon = NULL;
+        size_t n = colon ? (size_t)(colon - addr) : strlen(addr);
+        if (n >= hostcap) return -1;
+        memcpy(host, addr, n);
+        host[n] = '\0';
+    }
+    if (colon) {
+        long long p;
+        if (!s_parse_ll(colon + 1, &p) || p < 0 || p > 65535) return -1;
+        *port = p;
+    }
+    return 0;
+}
+
+static int s_join_addr(vole_config_t *c, const char *host, long long port, char *err,
+                       size_t errlen) {
+    int need_brackets = strchr(host, ':') != NULL;
+    int n = snprintf(c->addr, sizeof c->addr, need_brackets ? "[%s]:%lld" : "%s:%lld", host,
+                     port);
+    if (n < 0 || (size_t)n >= sizeof c->addr) {
+        s_err(err, errlen, "address '%s' is too long", host);
+        return -1;
+    }
+    return 0;
+}
+
+/* ===================== public API ===================== */
+
+void config_defaults(vole_config_t *c) {
+    memset(c, 0, sizeof *c);
+    snprintf(c->roles, sizeof c->roles, "engine,frontend-resp");
+    c->hb_fd = -1;
+    snprintf(c->addr, sizeof c->addr, "127.0.0.1:7379");
+    snprintf(c->dir, sizeof c->dir, ".");
+    snprintf(c->loglevel, sizeof c->loglevel, "notice");
+    c->databases = 16;
+    c->hz = 10;
+    c->maxclients = 10000;
+    c->proto_max_bulk_len = 512LL * 1024 * 1024;
+    c->client_query_buffer_limit = 1024LL * 1024 * 1024;
+    c->maxmemory = 0;
+    snprintf(c->maxmemory_policy, sizeof c->maxmemory_policy, "noeviction");
+    c->batches_in_flight = 1;
+    c->watchdog_ms = 15000;
+}
+
+int config_set(vole_config_t *c, const char *name, int argc, char **argv, char *err,
+               size_t errlen) {
+    const setting_t *s = s_find(name);
+    if (!s) {
+        s_err(err, errlen, "unknown setting '%s'", name);
+        return -1;
+    }
+    /* Only redis.conf's bind takes several addresses; everything else takes one value. */
+    if (argc < 1 || (argc > 1 && s->kind != S_BIND)) {
+        s_err(err, errlen, "'%s' takes exactly one value (got %d)", s->name, argc);
+        return -1;
+    }
+    const char *v = argv[0];
+    char *field = (char *)c + s->off;
+    switch (s->kind) {
+    case S_STR:
+    case S_CONFIG:
+        return s_copy(field, s->size, v, s->name, err, errlen);
+    case S_INT:
+    case S_LL: {
+        long long n;
+        if (!s_parse_ll(v, &n) || n < s->min || n > s->max) {
+            s_err(err, errlen, "invalid value '%s' for '%s': must be an integer from %lld to %lld",
+                  v, s->name, s->min, s->max);
+            return -1;
+        }
+        if (s->kind == S_INT) *(int *)field = (int)n;
+        else *(long long *)field = n;
+        return 0;
+    }
+    case S_MEM: {
+        int ok;
+        long long n = config_memtoll(v, &ok);
+        if (!ok || n < s->min || n > s->max) {
+            s_err(err, errlen,
+                  "invalid value '%s' for '%s': must be a memory size like 100000, 64kb, 512mb or "
+                  "1gb%s",
+                  v, s->name, s->min > 0 ? ", at least 1mb" : "");
+            return -1;
+        }
+        *(long long *)field = n;
+        return 0;
+    }
+    case S_ENUM:
+        for (const char *const *ch = s->choices; *ch; ch++) {
+            if (strcasecmp(v, *ch) == 0) return s_copy(field, s->size, *ch, s->name, err, errlen);
+        }
+        s_err(err, errlen, "invalid value '%s' for '%s'", v, s->name);
+        return -1;
+    case S_LOGLEVEL: {
+        int lvl = log_level_parse(v);
+        if (lvl < 0) {
+            s_err(err, errlen,
+                  "invalid value '%s' for 'loglevel': must be debug, verbose, notice or warning",
+                  v);
+            return -1;
+        }
+        static const char *names[] = {"debug", "verbose", "notice", "warning"};
+        return s_copy(field, s->size, names[lvl], s->name, err, errlen);
+    }
+    case S_ADDR: {
+        char host[128];
+        long long port;
+        if (s_split_addr(v, host, sizeof host, &port) < 0 || !host[0] || port < 0) {
+            s_err(err, errlen, "invalid value '%s' for 'addr': expected host:port", v);
+            return -1;
+        }
+        return s_join_addr(c, host, port, err, errlen);
+    }
+    case S_PORT: {
+        long long port;
+        if (!s_parse_ll(v, &port) || port < 0 || port > 65535) {
+            s_err(err, errlen, "invalid value '%s' for 'port': must be an integer from 0 to 65535",
+                  v);
+            return -1;
+        }
+        char host[128];
+        long long old;
+        if (s_split_addr(c->addr, host, sizeof host, &old) < 0) host[0] = '\0';
+        return s_join_addr(c, host[0] ? host : "127.0.0.1", port, err, errlen);
+    }
+    case S_BIND: {
+        /* redis.conf marks optional addresses with a leading '-'; the first one wins. */
+        const char *h = v[0] == '-' ? v + 1 : v;
+        if (!h[0] || strlen(h) >= 120) {
+            s_err(err, errlen, "invalid value '%s' for 'bind'", v);
+            return -1;
+        }
+        char host[128];
+        long long port;
+        if (s_split_addr(c->addr, host, sizeof host, &port) < 0 || port < 0) port = 7379;
+        return s_join_addr(c, h, port, err, errlen);
+    }
+    case S_INCLUDE:
+        s_err(err, errlen, "'include' is only valid inside a settings file");
+        return -1;
+    }
+    s_err(err, errlen, "unhandled setting '%s'", s->name);
+    return -1;
+}
+
+/* Reads one file; lines are split with the same quoting rules as Redis's inline commands. */
+static int s_load_file(vole_config_t *c, const char *path, int depth, char *err, size_t errlen) {
+    if (depth > MAX_INCLUDE_DEPTH) {
+        s_err(err, errlen, "%s: includes nested more than %d deep", path, MAX_INCLUDE_DEPTH);
+        return -1;
+    }
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        s_err(err, errlen, "cannot open config file '%s': %s", path, strerror(errno));
+        return -1;
+    }
+    resp_parser_t p;
+    resp_parser_init(&p, LLONG_MAX);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int lineno = 0, rc = 0;
+    while (rc == 0 && (n = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        const char *l = line;
+        while (n > 0 && isspace((unsigned char)*l)) l++, n--;
+        if (n == 0 || *l == '#') continue;
+        int argc = resp_split_inline(&p, l, (size_t)n);
+        if (argc < 0) {
+            s_err(err, errlen, "%s line %d: unbalanced quotes", path, lineno);
+            rc = -1;
+            break;
+        }
+        if (argc == 0) continue;
+        /* Copy arguments out as C strings; a NUL byte inside a value is refused. */
+        char **av = calloc((size_t)argc, sizeof *av);
+        if (!av) abort();
+        for (int i = 0; i < argc; i++) {
+            if (memchr(p.argv[i], '\0', p.argvlen[i])) {
+                s_err(err, errlen, "%s line %d: NUL byte in a value", path, lineno);
+                rc = -1;
+            }
+            av[i] = strndup(p.argv[i], p.argvlen[i]);
+            if (!av[i]) abort();
+        }
+        if (rc == 0) {
+            const setting_t *s = s_find(av[0]);
+            char sub[400];
+            if (s && s->kind == S_INCLUDE) {
+                if (argc != 2) {
+                    s_err(err, errlen, "%s line %d: 'include' takes one file name", path, lineno);
+                    rc = -1;
+                } else if (s_load_file(c, av[1], depth + 1, err, errlen) < 0) {
+                    rc = -1; /* the inner message already names its file and line */
+                }
+            } else if (s && s->kind == S_CONFIG) {
+                s_err(err, errlen, "%s line %d: 'config' is not allowed in a file; use 'include'",
+                      path, lineno);
+                rc = -1;
+            } else if (config_set(c, av[0], argc - 1, av + 1, sub, sizeof sub) < 0) {
+                s_err(err, errlen, "%s line %d: %s", path, lineno, sub);
+                rc = -1;
+            }
+        }
+        for (int i = 0; i < argc; i++) free(av[i]);
+        free(av);
+    }
+    if (rc == 0 && ferror(f)) {
+        s_err(err, errlen, "error reading config file '%s'", path);
+        rc = -1;
+    }
+    free(line);
+    resp_parser_free(&p);
+    fclose(f);
+    return rc;
+}
+
+int config_load_file(vole_config_t *c, const char *path, char *err, size_t errlen) {
+    return s_load_file(c, path, 0, err, errlen);
+}
+
+static int s_is_flag(const char *a) { return a[0] == '-' && a[1] == '-' && a[2]; }
+
+int config_parse_args(vole_config_t *c, int argc, char **argv, int *help, char *err,
+                      size_t errlen) {
+    if (help) *help = 0;
+    /* Pass 1: --help anywhere wins; find the config file (--config or, as redis-server
+     * accepts, a first argument that is not a flag) so it can be loaded before the flags. */
+    const char *file = NULL;
+    int first = 1;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            if (help) *help = 1;
+            return 0;
+        }
+    }
+    if (argc > 1 && argv[1][0] != '-') {
+        file = argv[1];
+        first = 2;
+    }
+    for (int i = first; i < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0) {
+            if (i + 1 >= argc || s_is_flag(argv[i + 1])) {
+                s_err(err, errlen, "option --config needs a file name");
+                return -1;
+            }
+            file = argv[++i];
+        } else if (strncmp(argv[i], "--config=", 9) == 0) {
+            file = argv[i] + 9;
+        }
+    }
+    if (file) {
+        if (s_copy(c->config_file, sizeof c->config_file, file, "config", err, errlen) < 0)
+            return -1;
+        if (config_load_file(c, file, err, errlen) < 0) return -1;
+    }
+    /* Pass 2: flags. As redis-server does, a flag takes every following argument up to the
+     * next "--name", so "--bind 127.0.0.1 ::1" works; "--name=value" takes exactly one. */
+    for (int i = first; i < argc;) {
+        const char *a = argv[i];
+        if (!s_is_flag(a)) {
+            s_err(err, errlen, "unexpected argument '%s' (options look like --name value)", a);
+            return -1;
+        }
+        char name[128];
+        const char *eq = strchr(a + 2, '=');
+        size_t nlen = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+        if (nlen >= sizeof name) nlen = sizeof name - 1;
+        memcpy(name, a + 2, nlen);
+        name[nlen] = '\0';
+        const setting_t *s = s_find(name);
+        if (!s || s->kind == S_INCLUDE) {
+            s_err(err, errlen, "unknown option --%s", name);
+            return -1;
+        }
+        char *one[1];
+        char **vals;
+        int nvals;
+        int next;
+        if (eq) {
+            one[0] = (char *)eq + 1;
+            vals = one;
+            nvals = 1;
+            next = i + 1;
+        } else {
+            int j = i + 1;
+            while (j < argc && !s_is_flag(argv[j])) j++;
+            vals = argv + i + 1;
+            nvals = j - i - 1;
+            next = j;
+        }
+        if (nvals == 0) {
+            s_err(err, errlen, "option --%s needs a value", s->name);
+            return -1;
+        }
+        if (s->kind != S_CONFIG) {
+            char sub[400];
+            if (config_set(c, s->name, nvals, vals, sub, sizeof sub) < 0) {
+                s_err(err, errlen, "option --%s: %s", s->name, sub);
+                return -1;
+            }
+        } else if (nvals != 1) {
+            s_err(err, errlen, "option --config takes one file name");
+            return -1;
+        }
+        i = next;
+    }
+    return 0;
+}
+
+/* Lexically cleans an absolute path: drops "." and empty components, resolves "..". The
+ * directory may not exist yet (the supervisor creates it), so realpath() cannot be used. */
+static void s_clean_path(char *path, size_t cap) {
+    char out[PATH_MAX];
+    size_t olen = 0;
+    const char *p = path;
+    while (*p) {
+        while (*p == '/') p++;
+        const char *start = p;
+        while (*p && *p != '/') p++;
+        size_t n = (size_t)(p - start);
+        if (n == 0 || (n == 1 && start[0] == '.')) continue;
+        if (n == 2 && start[0] == '.' && start[1] == '.') {
+            while (olen > 0 && out[olen - 1] != '/') olen--;
+            if (olen > 0) olen--; /* the slash before the dropped component */
+            continue;
+        }
+        if (olen + 1 + n >= sizeof out) return; /* too long: keep the original */
+        out[olen++] = '/';
+        memcpy(out + olen, start, n);
+        olen += n;
+    }
+    if (olen == 0) out[olen++] = '/';
+    out[olen] = '\0';
+    if (olen < cap) memcpy(path, out, olen + 1);
+}
+
+static void s_absolute(char *dst, size_t cap, const char *path) {
+    char tmp[PATH_MAX * 2];
+    if (path[0] == '/') {
+        snprintf(tmp, sizeof tmp, "%s", path);
+    } else {
+        char cwd[PATH_MAX];
+        if (!getcwd(cwd, sizeof cwd)) snprintf(cwd, sizeof cwd, ".");
+        snprintf(tmp, sizeof tmp, "%s/%s", cwd, path);
+    }
+    if (tmp[0] == '/') s_clean_path(tmp, sizeof tmp);
+    /* A path too long for the field stays relative rather than being cut short. */
+    size_t n = strlen(tmp);
+    if (n < cap) memcpy(dst, tmp, n + 1);
+    else if (dst != path && strlen(path) < cap) memcpy(dst, path, strlen(path) + 1);
+}
+
+void config_finish(vole_config_t *c) {
+    if (!c->run_dir[0]) {
+        char tmp[sizeof c->dir + 8];
+        snprintf(tmp, sizeof tmp, "%s/run", c->dir[0] ? c->dir : ".");
+        c->run_dir[0] = '\0';
+        s_absolute(c->run_dir, sizeof c->run_dir, tmp);
+    } else if (c->run_dir[0] != '/') {
+        char tmp[sizeof c->run_dir];
+        snprintf(tmp, sizeof tmp, "%s", c->run_dir);
+        s_absolute(c->run_dir, sizeof c->run_dir, tmp);
+    }
+    if (!c->engine_ep[0])
+        snprintf(c->engine_ep, sizeof c->engine_ep, "ipc://%s/engine.sock", c->run_dir);
+}
+
+/* Prints text wrapped at 100 columns, continuation lines indented by indent. */
+static void s_print_wrapped(const char *text, int col, int indent) {
+    const char *p = text;
+    while (*p) {
+        const char *sp = strchr(p, ' ');
+        int wlen = sp ? (int)(sp - p) : (int)strlen(p);
+        if (col > indent && col + 1 + wlen > 100) {
+            printf("\n%*s", indent, "");
+            col = indent;
+        } else if (col > indent) {
+            putchar(' ');
+            col++;
+        }
+        printf("%.*s", wlen, p);
+        col += wlen;
+        p += wlen;
+        while (*p == ' ') p++;
+    }
+    putchar('\n');
+}
+
+void config_print_help(const char *prog) {
+    printf("Usage: %s [FILE] [--config FILE] [--name value ...]\n"
+           "       %s --help\n\n"
+           "Runs the supervisor, which starts each role in --roles as its own process and\n"
+           "restarts it when it dies. Every option can also be written in a settings file as\n"
+           "'name value' (redis.conf style: '#' comments, quoted values, 'include FILE');\n"
+           "flags win over the file. Sizes take units: 1k=1000, 1kb=1024, 1m, 1mb, 1g, 1gb.\n",
+           prog, prog);
+    static const char *titles[] = {"Options:", "Internal options (the supervisor passes these "
+                                               "to its children):",
+                                   "Settings-file only:"};
+    enum { INDENT = 36 };
+    for (int pass = 0; pass < 3; pass++) {
+        printf("\n%s\n", titles[pass]);
+        for (size_t i = 0; i < NSETTINGS; i++) {
+            const setting_t *s = &s_settings[i];
+            if (s->internal != pass) continue;
+            char lhs[64], text[400];
+            int n = snprintf(lhs, sizeof lhs, "  %s%s %s", pass == 2 ? "" : "--", s->name, s->arg);
+            if (s->def[0]) snprintf(text, sizeof text, "%s (default: %s)", s->help, s->def);
+            else snprintf(text, sizeof text, "%s", s->help);
+            if (n + 1 > INDENT) printf("%s\n%*s", lhs, INDENT, "");
+            else printf("%-*s", INDENT, lhs);
+            s_print_wrapped(text, INDENT, INDENT);
+        }
+        if (pass == 0) printf("%-*s%s\n", INDENT, "  --help", "prints this help and exits");
+    }
+}

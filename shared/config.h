@@ -1,0 +1,51 @@
+/* Vole's settings: one table of every setting, parsed from command-line flags
+ * (--name value) and from a redis.conf-style file (name value, '#' comments; flags win).
+ * The supervisor and every role parse the same arguments, so a role sees what the
+ * supervisor saw. */
+#ifndef VOLE_CONFIG_H
+#define VOLE_CONFIG_H
+#include <stddef.h>
+
+typedef struct vole_config {
+    /* process layout */
+    char role[32];        /* "" = supervisor; else engine, frontend-resp, ... */
+    char roles[256];      /* roles the supervisor starts: "engine,frontend-resp" */
+    char run_dir[512];    /* runtime dir for ipc endpoints; default <dir>/run */
+    char engine_ep[600];  /* engine endpoint; default ipc://<run_dir>/engine.sock */
+    int hb_fd;            /* heartbeat pipe write end given to a child (-1: none) */
+    char config_file[512];
+    /* network */
+    char addr[128];       /* RESP listen address host:port (default 127.0.0.1:7379) */
+    /* storage */
+    char dir[512];        /* data directory (default ".") */
+    /* logging */
+    char loglevel[16];    /* debug|verbose|notice|warning */
+    char logfile[512];    /* "" = stderr */
+    /* engine */
+    int databases;
+    int hz;
+    long long maxclients;
+    long long proto_max_bulk_len;
+    long long client_query_buffer_limit;
+    long long maxmemory;
+    char maxmemory_policy[32];
+    /* frontend */
+    int batches_in_flight; /* CMD_BATCHes a frontend may have unanswered (default 1) */
+    /* supervisor */
+    int watchdog_ms;       /* a child silent this long is considered hung and restarted */
+} vole_config_t;
+
+void config_defaults(vole_config_t *c);
+/* Parses argv (flags; --config FILE is loaded first so flags win). Returns 0, or -1 with a
+ * message in err. --help sets *help. */
+int config_parse_args(vole_config_t *c, int argc, char **argv, int *help, char *err, size_t errlen);
+/* Applies one "name value..." setting (from a file line or a flag); 0 or -1 with err. */
+int config_set(vole_config_t *c, const char *name, int argc, char **argv, char *err, size_t errlen);
+int config_load_file(vole_config_t *c, const char *path, char *err, size_t errlen);
+/* Fills derived defaults (run_dir, engine_ep) once parsing is done. */
+void config_finish(vole_config_t *c);
+/* Prints every flag with its meaning and default. */
+void config_print_help(const char *prog);
+/* Parses a memory size like Redis ("512mb", "1gb", "100"); returns -1 when invalid. */
+long long config_memtoll(const char *s, int *ok);
+#endif

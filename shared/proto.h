@@ -1,0 +1,127 @@
+/* The one definition of every message exchanged between Vole's processes over ZeroMQ, and
+ * its codec. Every message is a single ZeroMQ frame (plus the ROUTER routing-id frame on the
+ * engine side) starting with a fixed header; integers are little-endian, no pointers or raw
+ * structs cross the wire. Receivers validate everything and drop malformed messages.
+ *
+ * Hot path (DESIGN.md §3): a frontend packs every complete command it read in one loop
+ * iteration, from all its connections, into one CMD_BATCH. The engine answers each CMD_BATCH
+ * with exactly one REPLY_BATCH (possibly with no records) holding already-encoded RESP, in the
+ * order the commands were executed. Replies that are not answers to a batch (pub/sub
+ * messages, unblocked clients, kills) come as PUSH messages, on the same socket pair so their
+ * order relative to replies holds; they do not count against the frontend's batches in flight.
+ */
+#ifndef VOLE_PROTO_H
+#define VOLE_PROTO_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shared/buf.h"
+
+#define PROTO_MAGIC 0x564fu /* "OV" little-endian: rejects foreign frames */
+#define PROTO_VERSION 1
+#define PROTO_HEADER_SIZE 12
+
+/* Message types. */
+enum {
+    MSG_FE_HELLO = 1,    /* frontend -> engine: role name, instance; first message after connect */
+    MSG_CMD_BATCH = 2,   /* frontend -> engine: records of kind REC_* below */
+    MSG_REPLY_BATCH = 3, /* engine -> frontend: reply records, answers one CMD_BATCH */
+    MSG_PUSH = 4,        /* engine -> frontend: reply records not tied to a batch */
+};
+
+/* Record kinds inside a CMD_BATCH. Opening and closing a connection travel in the batch so
+ * they are ordered with the commands of that connection. */
+enum {
+    REC_CMD = 1,        /* u32 argc, argc x (u32 len, bytes) */
+    REC_OPEN = 2,       /* u16 len addr, u16 len laddr, u8 flags (CONN_F_*) */
+    REC_CLOSE = 3,      /* nothing: the connection is gone, forget the client */
+    REC_ERR_CLOSE = 4,  /* u32 len, bytes: a reply the frontend wants echoed in order, then close */
+};
+
+/* Connection flags in REC_OPEN. */
+enum { CONN_F_TLS = 1, CONN_F_UNIX = 2, CONN_F_HTTP = 4 };
+
+/* Reply record flags. */
+enum {
+    REPLY_F_CLOSE = 1, /* close the connection after writing this record */
+};
+
+/* Header: u16 magic, u8 version, u8 type, u32 count (records), u32 seq. A frontend numbers
+ * its CMD_BATCHes in seq and the engine echoes the number in the REPLY_BATCH that answers
+ * it, so a frontend can ignore answers to batches sent before an engine restart. */
+typedef struct {
+    uint8_t type;
+    uint32_t count;
+    uint32_t seq;
+} proto_header_t;
+
+/* Parses the header; returns 0, or -1 with a reason for a malformed/foreign frame. */
+int proto_header_parse(const void *data, size_t len, proto_header_t *h, const char **why);
+/* Starts a message in b (cleared first); records are appended with the functions below and
+ * proto_finish() stores the record count. */
+void proto_begin(buf_t *b, uint8_t type);
+void proto_finish(buf_t *b, uint32_t count);
+void proto_set_seq(buf_t *b, uint32_t seq);
+
+/* --- FE_HELLO: u16 len role, u16 len instance --- */
+void proto_put_hello(buf_t *b, const char *role, const char *instance);
+int proto_get_hello(const void *data, size_t len, char *role, size_t rolecap, char *inst,
+                    size_t instcap);
+
+/* --- CMD_BATCH encoding (frontend) --- */
+void proto_put_cmd_start(buf_t *b, uint32_t client, uint32_t argc);
+void proto_put_arg(buf_t *b, const void *p, uint32_t len);
+void proto_put_open(buf_t *b, uint32_t client, const char *addr, const char *laddr, uint8_t flags);
+void proto_put_close(buf_t *b, uint32_t client);
+void proto_put_err_close(buf_t *b, uint32_t client, const char *reply, uint32_t len);
+
+/* --- CMD_BATCH decoding (engine) ---
+ * Decodes a whole batch in one pass, validating it; on success the record array and the
+ * argument array point into the message, which must outlive them. */
+typedef struct {
+    const char *ptr;
+    size_t len;
+} proto_arg_t;
+
+typedef struct {
+    uint8_t kind;
+    uint32_t client;
+    uint32_t argc;   /* REC_CMD */
+    uint32_t arg0;   /* REC_CMD: index of the first argument in the batch's argument array */
+    const char *s1;  /* REC_OPEN: addr; REC_ERR_CLOSE: reply bytes */
+    size_t s1len;
+    const char *s2;  /* REC_OPEN: laddr */
+    size_t s2len;
+    uint8_t flags;   /* REC_OPEN */
+} proto_rec_t;
+
+typedef struct {
+    proto_rec_t *recs;
+    size_t nrecs, recs_cap;
+    proto_arg_t *args;
+    size_t nargs, args_cap;
+} proto_batch_t;
+
+void proto_batch_init(proto_batch_t *pb);
+void proto_batch_free(proto_batch_t *pb);
+/* Returns 0, or -1 with a reason when the message is malformed (nothing is half-decoded). */
+int proto_batch_decode(proto_batch_t *pb, const void *data, size_t len, const char **why);
+
+/* --- REPLY_BATCH / PUSH: records of u32 client, u8 flags, u32 len, bytes --- */
+/* Starts a reply record and returns the offset of its length field for proto_reply_end(). */
+size_t proto_reply_begin(buf_t *b, uint32_t client, uint8_t flags);
+void proto_reply_end(buf_t *b, size_t lenpos);
+
+typedef struct {
+    const char *data;
+    size_t len, pos;
+    uint32_t left;
+} proto_reply_iter_t;
+
+/* Prepares iteration over a REPLY_BATCH/PUSH body; returns -1 on a bad header. */
+int proto_reply_iter_init(proto_reply_iter_t *it, const void *data, size_t len,
+                          proto_header_t *h, const char **why);
+/* Returns 1 with the next record, 0 at the end, -1 when the message is malformed. */
+int proto_reply_next(proto_reply_iter_t *it, uint32_t *client, uint8_t *flags, const char **p,
+                     size_t *len);
+#endif

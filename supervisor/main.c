@@ -1,0 +1,53 @@
+/* main() of the vole executable: parses the settings, then runs as the supervisor or, when
+ * re-executed with --role NAME, as that one role. */
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+
+#include "engine/engine.h"
+#include "frontend-resp/frontend_resp.h"
+#include "shared/config.h"
+#include "supervisor/supervisor.h"
+
+typedef int role_main_t(const vole_config_t *cfg);
+
+static const struct {
+    const char *name;
+    role_main_t *run;
+} s_roles[] = {
+    {"engine", engine_main},
+    {"frontend-resp", frontend_resp_main},
+};
+#define NROLES (sizeof s_roles / sizeof s_roles[0])
+
+int main(int argc, char **argv) {
+    const char *prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+    static vole_config_t cfg;
+    config_defaults(&cfg);
+    int help = 0;
+    char err[1024];
+    if (config_parse_args(&cfg, argc, argv, &help, err, sizeof err) < 0) {
+        fprintf(stderr, "vole: %s\n", err);
+        fprintf(stderr, "Run '%s --help' to list the options.\n", prog);
+        return 1;
+    }
+    if (help) {
+        config_print_help(prog);
+        return 0;
+    }
+    config_finish(&cfg);
+
+    if (cfg.role[0] == '\0') {
+        const char *known[NROLES + 1];
+        for (size_t i = 0; i < NROLES; i++) known[i] = s_roles[i].name;
+        known[NROLES] = NULL;
+        return supervisor_main(&cfg, argc, argv, known);
+    }
+    /* The supervisor executes /proc/self/exe, which would name every child "exe" in ps/top;
+     * children carry the program's own name instead. */
+    prctl(PR_SET_NAME, prog);
+    for (size_t i = 0; i < NROLES; i++)
+        if (strcmp(cfg.role, s_roles[i].name) == 0) return s_roles[i].run(&cfg);
+    fprintf(stderr, "vole: unknown role '%s'\n", cfg.role);
+    return 2;
+}

@@ -1,0 +1,114 @@
+#!/usr/bin/python3
+# Throughput of Vole against redis-server on the same machine with redis-benchmark: rounds
+# interleaved redis, vole, redis, vole..., then medians and the median of per-round ratios.
+# Settings come from the environment (see vs-redis.sh).
+import csv
+import io
+import os
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from lib import vole_proc  # noqa: E402
+
+TESTS = os.environ.get("BENCH_TESTS", "set,get,incr,mset,ping_mbulk")
+ROUNDS = int(os.environ.get("R", "3"))
+CLIENTS = int(os.environ.get("BENCH_CLIENTS", "50"))
+PIPELINES = [int(p) for p in os.environ.get("BENCH_PIPELINES", "1,16").split(",")]
+N_FOR = {1: int(os.environ.get("N_P1", os.environ.get("N", "100000"))),
+         16: int(os.environ.get("N_P16", os.environ.get("N", "200000")))}
+VOLE_ARGS = shlex.split(os.environ.get("VOLE_ARGS", ""))
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def run_benchmark(srv, pipeline, n):
+    """One redis-benchmark run of every test; returns {test name: rps}."""
+    cmd = ["redis-benchmark", "-h", srv.host, "-p", str(srv.port), "-q", "-c", str(CLIENTS),
+           "-n", str(n), "-P", str(pipeline), "-t", TESTS, "--csv"]
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                       timeout=1800)
+    if p.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({p.returncode}): {p.stderr.strip()}")
+    out = {}
+    for row in csv.reader(io.StringIO(p.stdout)):
+        if len(row) >= 2 and row[0] != "test":
+            out[row[0]] = float(row[1])
+    if not out:
+        raise RuntimeError(f"no results from redis-benchmark: {p.stdout!r} {p.stderr!r}")
+    return out
+
+
+def main():
+    print(f"# CPU: {cpu_model()}  nproc: {os.cpu_count()}  kernel: {platform.release()}")
+    rv = subprocess.run(["redis-server", "--version"], stdout=subprocess.PIPE, text=True)
+    print(f"# {rv.stdout.strip()}")
+    print(f"# redis-benchmark -c {CLIENTS} -t {TESTS}; rounds {ROUNDS}; "
+          + ", ".join(f"P={p}: n={N_FOR.get(p, N_FOR[1])}" for p in PIPELINES))
+    print(f"# vole: {vole_proc.vole_binary()} {' '.join(VOLE_ARGS)}")
+    sys.stdout.flush()
+
+    redis = vole_proc.start_redis()
+    try:
+        vole = vole_proc.start_vole(extra_args=VOLE_ARGS)
+    except Exception:
+        redis.stop()
+        raise
+    servers = [("redis", redis), ("vole", vole)]
+    # results[(test, P)][name] = [rps per round]
+    results = {}
+    order = []
+    t0 = time.monotonic()
+    try:
+        for rnd in range(1, ROUNDS + 1):
+            for pipeline in PIPELINES:
+                n = N_FOR.get(pipeline, N_FOR[1])
+                for name, srv in servers:
+                    srv_t = time.monotonic()
+                    res = run_benchmark(srv, pipeline, n)
+                    for test, rps in res.items():
+                        key = (test, pipeline)
+                        if key not in results:
+                            results[key] = {"redis": [], "vole": []}
+                            order.append(key)
+                        results[key][name].append(rps)
+                    summary = " ".join(f"{t}={r:.0f}" for t, r in res.items())
+                    print(f"round {rnd}/{ROUNDS} P={pipeline} {name:5s} "
+                          f"({time.monotonic() - srv_t:.1f}s): {summary}", file=sys.stderr)
+                    sys.stderr.flush()
+                    if not srv.alive():
+                        raise RuntimeError(f"{name} died during the benchmark\n{srv.log_tail()}")
+    finally:
+        redis.stop()
+        vole.stop()
+
+    print(f"# total {time.monotonic() - t0:.0f}s")
+    hdr = f"{'test':<16} {'P':>3} {'redis rps':>12} {'vole rps':>12} {'vole/redis':>10}"
+    print(hdr)
+    print("-" * len(hdr))
+    for key in sorted(order, key=lambda k: (k[1], order.index(k))):
+        test, pipeline = key
+        r, v = results[key]["redis"], results[key]["vole"]
+        ratios = [b / a for a, b in zip(r, v) if a > 0]
+        ratio = statistics.median(ratios) if ratios else float("nan")
+        print(f"{test:<16} {pipeline:>3} {statistics.median(r):>12.0f} "
+              f"{statistics.median(v) if v else float('nan'):>12.0f} {ratio:>10.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

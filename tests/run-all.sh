@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Runs every test suite against a build: unit tests (ctest), the differential scripts against
+# redis-server, then the end-to-end and integration pytest suites. Prints one total line
+# "N passed, M failed" and exits non-zero if any part failed.
+# Usage: tests/run-all.sh [BUILD_DIR]   (default: build)
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD="${1:-build}"
+case "$BUILD" in /*) ;; *) BUILD="$(pwd)/$BUILD" ;; esac
+PY=/usr/bin/python3
+
+if [ ! -x "$BUILD/vole" ]; then
+    echo "run-all: $BUILD/vole not found; build first (make build)" >&2
+    exit 2
+fi
+
+# Every server the suites start inherits this marker, so whatever is left behind by a crash or
+# an interrupt can be found and stopped, and nothing else is touched.
+export VOLE_TEST_RUN_ID="run-all-$$-$RANDOM$RANDOM"
+export VOLE_BUILD="$BUILD"
+export PYTHONDONTWRITEBYTECODE=1
+unset VOLE_TESTS_AGAINST_REDIS
+
+LOGDIR="$(mktemp -d /tmp/vole-run-all.XXXXXX)"
+
+cleanup() {
+    local env pid vars
+    for env in /proc/[0-9]*/environ; do
+        pid="${env#/proc/}"
+        pid="${pid%/environ}"
+        [ "$pid" = "$$" ] && continue
+        # read with a builtin: a helper process would itself carry the marker
+        mapfile -d '' vars < "$env" 2>/dev/null || continue
+        case " ${vars[*]} " in
+        *" VOLE_TEST_RUN_ID=$VOLE_TEST_RUN_ID "*) kill -KILL "$pid" 2>/dev/null ;;
+        esac
+    done
+    rm -rf "$LOGDIR"
+}
+trap cleanup EXIT
+trap 'echo "run-all: interrupted"; exit 130' INT TERM
+
+TOTAL_PASS=0
+TOTAL_FAIL=0
+FAILED_PARTS=()
+
+# add NAME PASSED FAILED RC: adds a part's counts; a part that failed without reporting a
+# failure (crash, timeout, no summary) counts as one failure.
+add() {
+    local name=$1 p=${2:-0} f=${3:-0} rc=$4
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+    TOTAL_PASS=$((TOTAL_PASS + p))
+    TOTAL_FAIL=$((TOTAL_FAIL + f))
+    [ "$rc" -ne 0 ] && FAILED_PARTS+=("$name")
+    printf '== %s: %d passed, %d failed (exit %d)\n\n' "$name" "$p" "$f" "$rc"
+}
+
+START=$(date +%s)
+
+# ---- 1. unit tests ----
+echo "== unit tests (ctest)"
+(cd "$BUILD" && timeout -k 10 600 ctest --output-on-failure --timeout 300) 2>&1 | tee "$LOGDIR/ctest.log"
+rc=${PIPESTATUS[0]}
+line=$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$LOGDIR/ctest.log" | tail -1)
+if [ -n "$line" ]; then
+    f=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$line")
+    t=$(sed -E 's/.* failed out of ([0-9]+).*/\1/' <<<"$line")
+    add "unit" $((t - f)) "$f" "$rc"
+elif grep -q 'No tests were found' "$LOGDIR/ctest.log"; then
+    add "unit" 0 0 "$rc"
+else
+    add "unit" 0 0 $((rc ? rc : 1))
+fi
+
+# ---- 2. differential scripts ----
+echo "== differential scripts (tests/diff/run_diff.py)"
+timeout -k 10 900 "$PY" "$ROOT/tests/diff/run_diff.py" 2>&1 | tee "$LOGDIR/diff.log"
+rc=${PIPESTATUS[0]}
+line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$LOGDIR/diff.log" | tail -1)
+if [ -n "$line" ]; then
+    add "diff" "$(cut -d' ' -f1 <<<"$line")" "$(cut -d' ' -f3 <<<"$line")" "$rc"
+else
+    add "diff" 0 0 $((rc ? rc : 1))
+fi
+
+# ---- 3. end-to-end and integration ----
+echo "== e2e + integration (pytest)"
+(cd "$ROOT" && timeout -k 10 900 "$PY" -m pytest -q -rfEs -p no:cacheprovider \
+    tests/e2e tests/integration) 2>&1 | tee "$LOGDIR/pytest.log"
+rc=${PIPESTATUS[0]}
+line=$(grep -E '[0-9]+ (passed|failed|errors?|skipped|xfailed|xpassed|deselected).* in [0-9.]+s' \
+    "$LOGDIR/pytest.log" | tail -1)
+count() { grep -oE "[0-9]+ $1" <<<"$line" | head -1 | cut -d' ' -f1; }
+p=$(count passed); f=$(count failed); e=$(count 'errors?')
+add "pytest" "${p:-0}" $(( ${f:-0} + ${e:-0} )) "$rc"
+
+echo "== run-all finished in $(( $(date +%s) - START ))s"
+if [ ${#FAILED_PARTS[@]} -gt 0 ]; then
+    echo "failed parts: ${FAILED_PARTS[*]}"
+fi
+echo "$TOTAL_PASS passed, $TOTAL_FAIL failed"
+[ "$TOTAL_FAIL" -eq 0 ] && [ ${#FAILED_PARTS[@]} -eq 0 ]
