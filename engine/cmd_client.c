@@ -9,14 +9,6 @@
 #include "shared/buf.h"
 #include "shared/util.h"
 
-/* Not yet in commands.h / engine.h (see the report to the lead). */
-void cmd_client_no_evict(client_t *c);
-int client_name_is_valid(const char *p, size_t len);
-void client_set_name(client_t *c, const char *p, size_t len);
-
-/* Marks a client protected from client eviction; to move next to CLIENT_* in engine.h. */
-#define CLIENT_F_NO_EVICT (1u << 30)
-
 #define ERR_CLIENT_NAME "-ERR Client names cannot contain spaces, newlines or special characters."
 
 /* Client types as CLIENT LIST TYPE / CLIENT KILL TYPE name them. */
@@ -107,7 +99,7 @@ static void s_flags_str(const client_t *cl, char *out) {
     char *p = out;
     if (cl->flags & CLIENT_CLOSE_AFTER_REPLY) *p++ = 'c';
     if (cl->conn_flags & CONN_F_UNIX) *p++ = 'U';
-    if (cl->flags & CLIENT_F_NO_EVICT) *p++ = 'e';
+    if (cl->flags & CLIENT_NO_EVICT) *p++ = 'e';
     if (p == out) *p++ = 'N';
     *p = '\0';
 }
@@ -135,6 +127,22 @@ static void s_client_line(buf_t *b, client_t *self, client_t *cl) {
                (unsigned long long)cl->id, cl->addr, cl->laddr, cl->fe_id,
                cl->name ? cl->name->ptr : "", age, idle, flags, cl->db ? cl->db->id : 0,
                argv_mem, tot_mem, cmd ? cmd->fullname : "NULL", cl->resp);
+}
+
+/* The timeout setting: closes clients that sent nothing for longer than it. Meant for the
+ * engine's cron; blocked and subscribed clients must be spared once those states exist, as
+ * Redis spares them. */
+void clients_close_idle(engine_t *e) {
+    long long timeout = config_client_timeout();
+    if (timeout <= 0) return;
+    size_t n;
+    client_t **all = s_all_clients(e, &n);
+    for (size_t i = 0; i < n; i++) {
+        client_t *cl = all[i];
+        if (cl->flags & (CLIENT_KILLED | CLIENT_CLOSE_AFTER_REPLY)) continue;
+        if ((e->now_ms - cl->last_ms) / 1000 > timeout) client_kill(e, cl);
+    }
+    free(all);
 }
 
 /* ---------- handlers ---------- */
@@ -207,7 +215,7 @@ void cmd_client_kill(client_t *c) {
     engine_t *e = c->eng;
     const proto_arg_t *addr = NULL, *laddr = NULL;
     long long id = 0;
-    int type = -1, skipme = 1, user_filter = 0;
+    int type = -1, skipme = 1;
 
     if (c->argc == 3) {
         addr = &c->argv[2]; /* the old form CLIENT KILL ip:port, which may kill the caller */
@@ -235,12 +243,12 @@ void cmd_client_kill(client_t *c) {
             } else if (arg_is(opt, "laddr")) {
                 laddr = val;
             } else if (arg_is(opt, "user")) {
-                /* "default" is the only user until ACLs exist, and every client is it */
+                /* "default" is the only user until ACLs exist and every client is it, so the
+                 * filter only has to name it */
                 if (!(val->len == 7 && memcmp(val->ptr, "default", 7) == 0)) {
                     reply_errorf(c, "No such user '%.*s'", (int)val->len, val->ptr);
                     return;
                 }
-                user_filter = 1;
             } else if (arg_is(opt, "skipme")) {
                 if (arg_is(val, "yes")) {
                     skipme = 1;
@@ -256,7 +264,6 @@ void cmd_client_kill(client_t *c) {
             }
         }
     }
-    (void)user_filter;
 
     /* Collect first: killing may change the registry we walk. */
     size_t n, killed = 0;
@@ -291,9 +298,9 @@ void cmd_client_kill(client_t *c) {
 
 void cmd_client_no_evict(client_t *c) {
     if (arg_is(&c->argv[2], "on")) {
-        c->flags |= CLIENT_F_NO_EVICT;
+        c->flags |= CLIENT_NO_EVICT;
     } else if (arg_is(&c->argv[2], "off")) {
-        c->flags &= ~CLIENT_F_NO_EVICT;
+        c->flags &= ~CLIENT_NO_EVICT;
     } else {
         reply_error(c, ERR_SYNTAX);
         return;

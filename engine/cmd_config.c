@@ -11,11 +11,6 @@
 #include "shared/buf.h"
 #include "shared/util.h"
 
-/* Not yet in commands.h / engine.h (see the report to the lead). */
-void cmd_config_rewrite(client_t *c);
-int config_notify_keyspace_events(void);
-long long config_client_timeout(void);
-
 /* ===================== settings kept here until engine_config_t has them ============== */
 
 /* Redis's keyspace-event class bits beyond the NOTIFY_* classes of engine.h. */
@@ -52,6 +47,7 @@ enum {
 enum {
     F_IMMUTABLE = 1 << 0, /* fixed at start-up */
     F_PROTECTED = 1 << 1, /* Redis refuses it at run time unless enable-protected-configs */
+    F_FRONTEND = 1 << 2,  /* enforced by the frontends: a change is sent to them */
 };
 
 /* Where a value lives. */
@@ -143,18 +139,18 @@ static const char *s_check_appendonly(const char *v, long long n) {
                        sizeof(((engine_config_t *)0)->field)
 #define NOWHERE AT_NONE, 0, 0
 
-/* proto-max-bulk-len and client-query-buffer-limit are enforced by the frontends, which do
- * not hear about changes yet: they stay fixed until a config message reaches them. port,
- * bind and dir belong to other processes too. */
+/* proto-max-bulk-len, client-query-buffer-limit and maxclients are enforced by the
+ * frontends: a change is sent to them (engine_send_frontend_config) before the reply. port,
+ * bind and dir belong to other processes and stay fixed at run time. */
 static const cfg_def_t s_cfgs[] = {
     {"databases", K_INT, F_IMMUTABLE, 1, INT_MAX, CFG_INT(databases), NULL, NULL, NULL},
     {"hz", K_INT, 0, 0, INT_MAX, CFG_INT(hz), NULL, NULL, NULL},
-    {"maxclients", K_UINT, 0, 1, UINT_MAX, CFG_LL(maxclients), NULL, NULL, NULL},
+    {"maxclients", K_UINT, F_FRONTEND, 1, UINT_MAX, CFG_LL(maxclients), NULL, NULL, NULL},
     {"maxmemory", K_UMEM, 0, 0, -1 /* ULLONG_MAX */, CFG_LL(maxmemory), NULL, NULL, NULL},
     {"maxmemory-policy", K_ENUM, 0, 0, 0, CFG_STR(maxmemory_policy), s_policies, NULL, NULL},
-    {"proto-max-bulk-len", K_MEM, F_IMMUTABLE, 1024 * 1024, LONG_MAX, CFG_LL(proto_max_bulk_len),
+    {"proto-max-bulk-len", K_MEM, F_FRONTEND, 1024 * 1024, LONG_MAX, CFG_LL(proto_max_bulk_len),
      NULL, NULL, NULL},
-    {"client-query-buffer-limit", K_MEM, F_IMMUTABLE, 1024 * 1024, LONG_MAX,
+    {"client-query-buffer-limit", K_MEM, F_FRONTEND, 1024 * 1024, LONG_MAX,
      CFG_LL(client_query_buffer_limit), NULL, NULL, NULL},
     {"dir", K_ENUM, F_PROTECTED, 0, 0, NOWHERE, NULL, s_get_dir, NULL},
     {"save", K_SAVE, 0, 0, 0, NOWHERE, NULL, s_get_save, NULL},
@@ -474,7 +470,12 @@ void cmd_config_set(client_t *c) {
             goto done;
         }
     }
-    for (int i = 0; i < count; i++) s_apply(e, &st[i]);
+    int frontend = 0;
+    for (int i = 0; i < count; i++) {
+        s_apply(e, &st[i]);
+        frontend |= st[i].def->flags & F_FRONTEND;
+    }
+    if (frontend) engine_send_frontend_config(e);
     reply_ok(c);
 done:
     for (int i = 0; i < count; i++) free(st[i].str);

@@ -19,8 +19,6 @@
 #include "shared/util.h"
 
 /* Shared with cmd_client.c (not yet in engine.h; see the report to the lead). */
-int client_name_is_valid(const char *p, size_t len);
-void client_set_name(client_t *c, const char *p, size_t len);
 
 #ifndef VOLE_VERSION
 #define VOLE_VERSION "0.1.0"
@@ -308,17 +306,21 @@ static struct {
     char replid[41];
 } s_info;
 
+/* Redis's human-readable sizes: B below 1K, then K/M/G/T/P with two decimals. */
 static void s_human(char *dst, size_t cap, unsigned long long n) {
-    double d = (double)n;
-    if (n < 1024) snprintf(dst, cap, "%lluB", n);
-    else if (n < 1024ULL * 1024) snprintf(dst, cap, "%.2fK", d / 1024);
-    else if (n < 1024ULL * 1024 * 1024) snprintf(dst, cap, "%.2fM", d / (1024.0 * 1024));
-    else if (n < 1024ULL * 1024 * 1024 * 1024) snprintf(dst, cap, "%.2fG", d / (1024.0 * 1024 * 1024));
-    else if (n < 1024ULL * 1024 * 1024 * 1024 * 1024)
-        snprintf(dst, cap, "%.2fT", d / (1024.0 * 1024 * 1024 * 1024));
-    else if (n < 1024ULL * 1024 * 1024 * 1024 * 1024 * 1024)
-        snprintf(dst, cap, "%.2fP", d / (1024.0 * 1024 * 1024 * 1024 * 1024));
-    else snprintf(dst, cap, "%lluB", n);
+    static const char units[] = "KMGTP";
+    if (n < 1024) {
+        snprintf(dst, cap, "%lluB", n);
+        return;
+    }
+    double d = (double)n / 1024;
+    int u = 0;
+    while (u < 4 && d >= 1024) {
+        d /= 1024;
+        u++;
+    }
+    if (d >= 1024) snprintf(dst, cap, "%lluB", n); /* beyond petabytes, as Redis does */
+    else snprintf(dst, cap, "%.2f%c", d, units[u]);
 }
 
 static size_t s_jemalloc_stat(const char *name) {

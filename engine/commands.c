@@ -254,6 +254,10 @@ static command_t s_client_subs[] = {
              "?oneof:normal_master_slave_pubsub=TYPE+2.8.12(=NORMAL =MASTER+3.2.0 =SLAVE "
              "=REPLICA+5.0.0 =PUBSUB) ?string:username=USER ?string:ip:port=ADDR "
              "?string:ip:port=LADDR+6.2.0 ?string:yes/no=SKIPME))"},
+    {.name = "no-evict", .proc = cmd_client_no_evict, .arity = 3,
+     .flags = "admin noscript loading stale", .acl = "connection", .group = "connection",
+     .since = "7.0.0", .summary = "Exempts the current connection from client eviction, or not.",
+     .complexity = "O(1)", .args = "oneof:enabled(=ON =OFF)"},
     {.name = "help", .proc = cmd_client_help, .arity = 2, .flags = "loading stale",
      .acl = "connection", .group = "connection", .since = "5.0.0",
      .summary = "Lists the CLIENT subcommands.", .complexity = "O(1)"},
@@ -275,6 +279,10 @@ static command_t s_config_subs[] = {
     {.name = "resetstat", .proc = cmd_config_resetstat, .arity = 2,
      .flags = "admin noscript loading stale", .group = "server", .since = "2.0.0",
      .summary = "Resets the statistics reported by INFO.", .complexity = "O(1)"},
+    {.name = "rewrite", .proc = cmd_config_rewrite, .arity = 2,
+     .flags = "admin noscript loading stale", .group = "server", .since = "2.8.0",
+     .summary = "Writes the running configuration back to the configuration file.",
+     .complexity = "O(1)"},
     {.name = "help", .proc = cmd_config_help, .arity = 2, .flags = "loading stale",
      .group = "server", .since = "5.0.0", .summary = "Lists the CONFIG subcommands.",
      .complexity = "O(1)"},

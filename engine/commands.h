@@ -226,12 +226,14 @@ void cmd_client_getname(client_t *c);
 void cmd_client_list(client_t *c);
 void cmd_client_info(client_t *c);
 void cmd_client_kill(client_t *c);
+void cmd_client_no_evict(client_t *c);
 void cmd_client_help(client_t *c);
 
 /* CONFIG */
 void cmd_config_get(client_t *c);
 void cmd_config_set(client_t *c);
 void cmd_config_resetstat(client_t *c);
+void cmd_config_rewrite(client_t *c);
 void cmd_config_help(client_t *c);
 
 /* COMMAND (engine/cmd_command.c) */

@@ -138,6 +138,29 @@ static void s_flush(engine_t *e, frontend_t *fe, uint8_t type, uint32_t seq) {
     }
 }
 
+static void s_send_config(engine_t *e, frontend_t *fe) {
+    buf_t b;
+    char v[32];
+    buf_init(&b);
+    proto_begin(&b, MSG_CONFIG);
+    snprintf(v, sizeof v, "%lld", e->cfg.proto_max_bulk_len);
+    proto_put_config(&b, "proto-max-bulk-len", v);
+    snprintf(v, sizeof v, "%lld", e->cfg.client_query_buffer_limit);
+    proto_put_config(&b, "client-query-buffer-limit", v);
+    snprintf(v, sizeof v, "%lld", e->cfg.maxclients);
+    proto_put_config(&b, "maxclients", v);
+    proto_finish(&b, 3);
+    /* sent before the reply that acknowledges the change, on the same pipe, so the
+     * frontend applies it first */
+    if (zmq_send(e->router, fe->routing_id, fe->routing_len, ZMQ_SNDMORE) >= 0)
+        zmq_send(e->router, b.data, b.len, 0);
+    buf_free(&b);
+}
+
+void engine_send_frontend_config(engine_t *e) {
+    for (frontend_t *fe = e->frontends; fe; fe = fe->next) s_send_config(e, fe);
+}
+
 /* ---------- command execution ---------- */
 
 static size_t s_cstrlen(const proto_arg_t *a, size_t max) {
@@ -284,6 +307,7 @@ static void s_on_message(engine_t *e, const char *rid, size_t rlen, const char *
                 s_frontend_drop(e, o);
         }
         log_verbose("frontend %s/%s connected", fe->role, fe->instance);
+        s_send_config(e, fe);
         break;
     case MSG_CMD_BATCH:
         s_exec_batch(e, fe, data, len, h.seq);
@@ -300,6 +324,7 @@ static void s_cron(engine_t *e) {
     e->now_ms = now;
     e->lruclock = (uint32_t)(now / 1000);
     if (e->cfg.active_expire) db_active_expire(e, 250000 / (e->cfg.hz > 0 ? e->cfg.hz : 10));
+    clients_close_idle(e);
     for (int i = 0; i < e->cfg.databases; i++) {
         db_t *db = &e->dbs[i];
         dict_maybe_shrink(db->keys);
@@ -385,6 +410,8 @@ int engine_main(const vole_config_t *vc) {
         }
         if (now >= next_cron) {
             s_cron(e);
+            /* CONFIG SET hz takes effect at the next tick */
+            period_us = 1000000 / (e->cfg.hz > 0 ? e->cfg.hz : 10);
             next_cron = now + period_us;
         }
         int64_t wait = (next_cron < next_hb ? next_cron : next_hb) - mono_us();

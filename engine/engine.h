@@ -139,6 +139,7 @@ enum {
     CLIENT_CLOSE_AFTER_REPLY = 1 << 0,
     CLIENT_CLOSED = 1 << 1, /* the frontend reported the connection closed */
     CLIENT_KILLED = 1 << 2, /* killed: commands still in flight from it are dropped */
+    CLIENT_NO_EVICT = 1 << 3, /* CLIENT NO-EVICT on */
 };
 
 struct client {
@@ -188,6 +189,14 @@ void reply_subcommand_syntax_error(client_t *c);
 void reply_mark_close(client_t *c);
 /* Disconnects target (CLIENT KILL): its frontend closes it, later commands are dropped. */
 void client_kill(engine_t *e, client_t *target);
+/* Client names (CLIENT SETNAME, HELLO SETNAME): no spaces, newlines or control bytes. */
+int client_name_is_valid(const char *p, size_t len);
+void client_set_name(client_t *c, const char *p, size_t len);
+/* Closes clients idle longer than the `timeout` setting (called from the cron). */
+void clients_close_idle(engine_t *e);
+/* Settings held by cmd_config.c that other parts read. */
+int config_notify_keyspace_events(void);
+long long config_client_timeout(void);
 /* Deferred array length: returns a handle, then set_deferred_len(c, h, n). */
 size_t reply_deferred_len(client_t *c);
 void reply_set_deferred_len(client_t *c, size_t handle, long long n);
@@ -334,6 +343,9 @@ void engine_free_for_test(engine_t *e);
 /* Client lifecycle (also used by tests). */
 client_t *client_new(engine_t *e, frontend_t *fe, uint32_t fe_id);
 void client_free(engine_t *e, client_t *c);
+/* Tells every frontend the settings it enforces (proto-max-bulk-len,
+ * client-query-buffer-limit, maxclients); called after CONFIG SET changes one. */
+void engine_send_frontend_config(engine_t *e);
 /* Executes one command for c (argv set); dispatch checks arity, lookup etc. */
 void engine_execute(engine_t *e, client_t *c, int argc, const proto_arg_t *argv);
 #endif

@@ -61,6 +61,8 @@ typedef struct frontend {
     int inflight, max_inflight;
     int hb_fd;
     int engine_up;
+    /* limits the engine may change at run time (CONFIG SET), starting from the flags */
+    long long maxclients, qbuf_limit;
 } frontend_t;
 
 static volatile sig_atomic_t s_stop;
@@ -127,7 +129,7 @@ static void s_accept(frontend_t *f) {
             if (errno != EAGAIN && errno != EINTR) log_warn("accept: %s", strerror(errno));
             return;
         }
-        if (f->nconns >= f->cfg->maxclients || f->nfree == 0) {
+        if (f->nconns >= f->maxclients || f->nfree == 0) {
             static const char err[] = "-ERR max number of clients reached\r\n";
             ssize_t w = write(fd, err, sizeof err - 1);
             (void)w;
@@ -181,7 +183,7 @@ static void s_parse(frontend_t *f, conn_t *c) {
         f->batch_count++;
     }
     buf_consume(&c->in, pos);
-    if (!c->stop_reading && (long long)c->in.len > f->cfg->client_query_buffer_limit) {
+    if (!c->stop_reading && (long long)c->in.len > f->qbuf_limit) {
         log_warn("closing client %s that reached max query buffer length", c->addr);
         s_conn_close(f, c, 1);
         return;
@@ -270,10 +272,29 @@ static void s_send_batch(frontend_t *f) {
     f->batch_count = 0;
 }
 
+static void s_apply_config(frontend_t *f, const char *data, size_t len) {
+    size_t pos = PROTO_HEADER_SIZE;
+    char name[64], value[64];
+    int r;
+    while ((r = proto_config_next(data, len, &pos, name, sizeof name, value, sizeof value)) == 1) {
+        long long v;
+        if (!str_to_ll(value, strlen(value), &v) || v < 0) continue;
+        if (strcmp(name, "proto-max-bulk-len") == 0) f->parser.max_bulk_len = v;
+        else if (strcmp(name, "client-query-buffer-limit") == 0) f->qbuf_limit = v;
+        else if (strcmp(name, "maxclients") == 0) f->maxclients = v;
+    }
+    if (r < 0) log_warn("malformed config message from engine");
+}
+
 static void s_handle_reply(frontend_t *f, const char *data, size_t len) {
     proto_reply_iter_t it;
     proto_header_t h;
     const char *why;
+    if (len >= PROTO_HEADER_SIZE && proto_header_parse(data, len, &h, &why) == 0 &&
+        h.type == MSG_CONFIG) {
+        s_apply_config(f, data, len);
+        return;
+    }
     if (proto_reply_iter_init(&it, data, len, &h, &why) < 0) {
         log_warn("dropping malformed message from engine: %s", why);
         return;
@@ -455,6 +476,8 @@ int frontend_resp_main(const vole_config_t *cfg) {
     for (uint32_t i = 0; i < f->nslots; i++) f->free_slots[i] = f->nslots - 1 - i;
     f->nfree = f->nslots;
     resp_parser_init(&f->parser, cfg->proto_max_bulk_len);
+    f->maxclients = cfg->maxclients;
+    f->qbuf_limit = cfg->client_query_buffer_limit;
     buf_init(&f->batch);
 
     if (s_listen(f) < 0 || s_engine_link(f) < 0) return 1;

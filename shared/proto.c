@@ -96,6 +96,24 @@ int proto_get_hello(const void *data, size_t len, char *role, size_t rolecap, ch
     return 0;
 }
 
+void proto_put_config(buf_t *b, const char *name, const char *value) {
+    s_put_str16(b, name);
+    s_put_str16(b, value);
+}
+
+int proto_config_next(const void *data, size_t len, size_t *pos, char *name, size_t namecap,
+                      char *value, size_t valcap) {
+    if (*pos == len) return 0;
+    s_rd_t r = {data, len, *pos};
+    const char *a, *b;
+    size_t al, bl;
+    if (s_get_str16(&r, &a, &al) || s_get_str16(&r, &b, &bl)) return -1;
+    s_copy(name, namecap, a, al);
+    s_copy(value, valcap, b, bl);
+    *pos = r.pos;
+    return 1;
+}
+
 void proto_put_cmd_start(buf_t *b, uint32_t client, uint32_t argc) {
     char *p = buf_reserve(b, 9);
     p[0] = REC_CMD;

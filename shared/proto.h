@@ -27,6 +27,7 @@ enum {
     MSG_CMD_BATCH = 2,   /* frontend -> engine: records of kind REC_* below */
     MSG_REPLY_BATCH = 3, /* engine -> frontend: reply records, answers one CMD_BATCH */
     MSG_PUSH = 4,        /* engine -> frontend: reply records not tied to a batch */
+    MSG_CONFIG = 5,      /* engine -> frontend: settings frontends enforce (name, value) */
 };
 
 /* Record kinds inside a CMD_BATCH. Opening and closing a connection travel in the batch so
@@ -67,6 +68,13 @@ void proto_set_seq(buf_t *b, uint32_t seq);
 void proto_put_hello(buf_t *b, const char *role, const char *instance);
 int proto_get_hello(const void *data, size_t len, char *role, size_t rolecap, char *inst,
                     size_t instcap);
+
+/* --- CONFIG: records of u16 len name, u16 len value (decimal text) --- */
+void proto_put_config(buf_t *b, const char *name, const char *value);
+/* Returns 1 with the next setting (NUL-terminated copies), 0 at the end, -1 if malformed.
+ * *pos starts at PROTO_HEADER_SIZE. */
+int proto_config_next(const void *data, size_t len, size_t *pos, char *name, size_t namecap,
+                      char *value, size_t valcap);
 
 /* --- CMD_BATCH encoding (frontend) --- */
 void proto_put_cmd_start(buf_t *b, uint32_t client, uint32_t argc);

@@ -36,7 +36,8 @@ int str_to_ll(const char *s, size_t len, long long *out) {
         neg = 1;
         s++;
         len--;
-        if (len == 0) return 0;
+        /* like Redis's string2ll: "-" and "-0" are not numbers */
+        if (len == 0 || s[0] == '0') return 0;
     }
     unsigned long long v;
     if (!str_to_ull(s, len, &v)) return 0;
@@ -51,7 +52,7 @@ int str_to_ll(const char *s, size_t len, long long *out) {
 }
 
 int str_to_ld(const char *s, size_t len, long double *out) {
-    char buf[5 * 1024 + 1];
+    char buf[5 * 1024]; /* MAX_LONG_DOUBLE_CHARS: Redis refuses longer input */
     if (len == 0 || len >= sizeof buf) return 0;
     memcpy(buf, s, len);
     buf[len] = '\0';
@@ -67,19 +68,20 @@ int str_to_ld(const char *s, size_t len, long double *out) {
 }
 
 int str_to_d(const char *s, size_t len, double *out) {
-    char buf[5 * 1024 + 1];
-    if (len == 0 || len >= sizeof buf) return 0;
+    char small[128];
+    if (len == 0 || isspace((unsigned char)s[0])) return 0;
+    char *buf = len < sizeof small ? small : malloc(len + 1);
+    if (!buf) return 0;
     memcpy(buf, s, len);
     buf[len] = '\0';
-    if (isspace((unsigned char)buf[0])) return 0;
     char *end;
     errno = 0;
     double v = strtod(buf, &end);
-    if ((size_t)(end - buf) != len || (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL || v == 0)) ||
-        isnan(v))
-        return 0;
-    *out = v;
-    return 1;
+    int ok = (size_t)(end - buf) == len && !isnan(v) &&
+             !(errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL || v == 0));
+    if (buf != small) free(buf);
+    if (ok) *out = v;
+    return ok;
 }
 
 int ull_to_str(char *dst, unsigned long long v) {

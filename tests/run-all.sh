@@ -23,6 +23,9 @@ export PYTHONDONTWRITEBYTECODE=1
 unset VOLE_TESTS_AGAINST_REDIS
 
 LOGDIR="$(mktemp -d /tmp/vole-run-all.XXXXXX)"
+# servers' data dirs and logs go under LOGDIR too, so an interrupted run leaves nothing behind
+export TMPDIR="$LOGDIR/tmp"
+mkdir -p "$TMPDIR"
 
 cleanup() {
     local env pid vars
@@ -31,7 +34,7 @@ cleanup() {
         pid="${pid%/environ}"
         [ "$pid" = "$$" ] && continue
         # read with a builtin: a helper process would itself carry the marker
-        mapfile -d '' vars < "$env" 2>/dev/null || continue
+        { mapfile -d "" vars < "$env"; } 2>/dev/null || continue
         case " ${vars[*]} " in
         *" VOLE_TEST_RUN_ID=$VOLE_TEST_RUN_ID "*) kill -KILL "$pid" 2>/dev/null ;;
         esac
@@ -60,9 +63,11 @@ START=$(date +%s)
 
 # ---- 1. unit tests ----
 echo "== unit tests (ctest)"
-(cd "$BUILD" && timeout -k 10 600 ctest --output-on-failure --timeout 300) 2>&1 | tee "$LOGDIR/ctest.log"
+(cd "$BUILD" && timeout --foreground -k 10 600 ctest --output-on-failure --timeout 300) 2>&1 |
+    tee "$LOGDIR/ctest.log"
 rc=${PIPESTATUS[0]}
-line=$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$LOGDIR/ctest.log" | tail -1)
+line=$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$LOGDIR/ctest.log" |
+    tail -1)
 if [ -n "$line" ]; then
     f=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$line")
     t=$(sed -E 's/.* failed out of ([0-9]+).*/\1/' <<<"$line")
@@ -75,7 +80,7 @@ fi
 
 # ---- 2. differential scripts ----
 echo "== differential scripts (tests/diff/run_diff.py)"
-timeout -k 10 900 "$PY" "$ROOT/tests/diff/run_diff.py" 2>&1 | tee "$LOGDIR/diff.log"
+timeout --foreground -k 10 900 "$PY" "$ROOT/tests/diff/run_diff.py" 2>&1 | tee "$LOGDIR/diff.log"
 rc=${PIPESTATUS[0]}
 line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$LOGDIR/diff.log" | tail -1)
 if [ -n "$line" ]; then
@@ -86,7 +91,7 @@ fi
 
 # ---- 3. end-to-end and integration ----
 echo "== e2e + integration (pytest)"
-(cd "$ROOT" && timeout -k 10 900 "$PY" -m pytest -q -rfEs -p no:cacheprovider \
+(cd "$ROOT" && timeout --foreground -k 10 900 "$PY" -m pytest -q -rfEs -p no:cacheprovider \
     tests/e2e tests/integration) 2>&1 | tee "$LOGDIR/pytest.log"
 rc=${PIPESTATUS[0]}
 line=$(grep -E '[0-9]+ (passed|failed|errors?|skipped|xfailed|xpassed|deselected).* in [0-9.]+s' \

@@ -16,7 +16,10 @@ if [ ! -x "$BUILD/vole" ]; then
     cmake --build "$BUILD" -j "$(nproc)"
 fi
 for tool in redis-server redis-benchmark; do
-    command -v "$tool" >/dev/null || { echo "vs-redis: $tool not found (make test-deps)" >&2; exit 2; }
+    if ! command -v "$tool" >/dev/null; then
+        echo "vs-redis: $tool not found (make test-deps)" >&2
+        exit 2
+    fi
 done
 
 export VOLE_BUILD="$BUILD" PYTHONDONTWRITEBYTECODE=1

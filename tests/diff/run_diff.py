@@ -31,6 +31,10 @@ class BadReply(Exception):
     pass
 
 
+class ScriptError(Exception):
+    """A line of a script that cannot be run (bad directive, bad quoting)."""
+
+
 AGG_TYPES = b"*~>%|"
 LINE_TYPES = b"+-:_,#("
 BULK_TYPES = b"$=!"
@@ -260,7 +264,13 @@ class Runner:
                 text = line.strip()
                 if not text or text.startswith("#"):
                     continue
-                self.run_line(ca, cb, f"{path}:{lineno}", text)
+                where = f"{show_path(path)}:{lineno}"
+                try:
+                    self.run_line(ca, cb, where, text)
+                except ScriptError as e:
+                    # a broken line is a failure of the script, not a reason to stop it
+                    self.failed += 1
+                    print(f"ERROR {where}: {e}")
         finally:
             ca.close()
             cb.close()
@@ -270,21 +280,20 @@ class Runner:
         if text.startswith("!"):
             directive, _, rest = text.partition(" ")
             if directive == "!proto3" and not rest.strip():
-                for c in (ca, cb):
-                    r = c.call([b"HELLO", b"3"])
-                    if not r.is_agg():
-                        self.mismatch(where, text, r.raw, b"", "HELLO 3 failed")
+                ra, rb = ca.call([b"HELLO", b"3"]), cb.call([b"HELLO", b"3"])
+                if not (ra.is_agg() and rb.is_agg()):
+                    self.mismatch(where, text, ra.raw, rb.raw, "HELLO 3 failed")
                 return
             if directive not in ("!unordered", "!shape", "!scan"):
-                raise RuntimeError(f"{where}: unknown directive {directive}")
+                raise ScriptError(f"unknown directive {directive}")
             mode = directive[1:]
             text = rest.strip()
         try:
             words = [decode_word(w) for w in shlex.split(text)]
         except ValueError as e:
-            raise RuntimeError(f"{where}: cannot split line: {e}")
+            raise ScriptError(f"cannot split line: {e}")
         if not words:
-            raise RuntimeError(f"{where}: empty command")
+            raise ScriptError("empty command")
         if mode == "scan":
             sa, ea = scan_all(ca, words)
             sb, eb = scan_all(cb, words)
@@ -317,6 +326,12 @@ class Runner:
             self.passed += 1
         else:
             self.mismatch(where, text, ra.raw, rb.raw, mode if mode != "raw" else "")
+
+
+def show_path(p):
+    """A script path relative to the current directory when it is below it."""
+    rel = os.path.relpath(p)
+    return p if rel.startswith("..") else rel
 
 
 def parse_addr(s):
@@ -374,7 +389,7 @@ def main():
                 runner.failed += 1
                 print(f"ERROR {s}: {e}")
             dp, df = runner.passed - before[0], runner.failed - before[1]
-            print(f"{os.path.relpath(s)}: {dp} passed, {df} failed "
+            print(f"{show_path(s)}: {dp} passed, {df} failed "
                   f"({time.monotonic() - t0:.1f}s)")
             sys.stdout.flush()
         for p in started:

@@ -163,7 +163,8 @@ CASES = {
     "empty_lines": b"\r\n\r\n\n  \r\nPING\r\n",
     "ping_then_garbage": b"*1\r\n$4\r\nPING\r\ngarbage here\r\n",
     "bulk_trailer_unchecked": b"*1\r\n$4\r\nPINGxx*1\r\n$4\r\nPING\r\n",
-    "binary_bulk": b"*3\r\n$3\r\nSET\r\n$3\r\nb\x00n\r\n$4\r\n\x00\r\n\xff\r\n*2\r\n$3\r\nGET\r\n$3\r\nb\x00n\r\n",
+    "binary_bulk": (b"*3\r\n$3\r\nSET\r\n$3\r\nb\x00n\r\n$4\r\n\x00\r\n\xff\r\n"
+                    b"*2\r\n$3\r\nGET\r\n$3\r\nb\x00n\r\n"),
     "empty_bulk_arg": b"*2\r\n$4\r\nECHO\r\n$0\r\n\r\n",
     "ping_with_arg": b"*2\r\n$4\r\nPING\r\n$5\r\nhello\r\n",
 }

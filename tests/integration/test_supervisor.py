@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from lib.vole_proc import (free_port, proc_ppid, start_vole, vole_binary,  # noqa: E402
-                           wait_until)
+from lib.vole_proc import (free_port, proc_is_zombie, proc_ppid, start_vole,  # noqa: E402
+                           vole_binary, wait_until)
 
 RESTART_WITHIN = 2.0
 
@@ -43,6 +43,8 @@ def _kill_and_recover(v, role):
     t0 = time.monotonic()
     v_alive_before = v.alive()
     os.kill(old, signal.SIGKILL)
+    # the old process must be gone (reaped or at least dead) before a PONG proves anything
+    assert wait_until(lambda: proc_is_zombie(old), RESTART_WITHIN), f"{role} {old} survived SIGKILL"
     # a fresh client must get PONG within the deadline (polling, each try a new connection)
     ok = wait_until(lambda: v.ping(timeout=0.5), RESTART_WITHIN + 0.5, interval=0.02)
     took = time.monotonic() - t0

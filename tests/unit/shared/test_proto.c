@@ -27,10 +27,9 @@ static int s_decode_copy(proto_batch_t *pb, const void *data, size_t len, const 
         for (size_t i = 0; i < pb->nargs; i++)
             assert_true(pb->args[i].ptr >= copy && pb->args[i].ptr + pb->args[i].len <= copy + len);
         for (size_t i = 0; i < pb->nrecs; i++) {
-            if (pb->recs[i].s1)
-                assert_true(pb->recs[i].s1 >= copy && pb->recs[i].s1 + pb->recs[i].s1len <= copy + len);
-            if (pb->recs[i].s2)
-                assert_true(pb->recs[i].s2 >= copy && pb->recs[i].s2 + pb->recs[i].s2len <= copy + len);
+            const proto_rec_t *r = &pb->recs[i];
+            if (r->s1) assert_true(r->s1 >= copy && r->s1 + r->s1len <= copy + len);
+            if (r->s2) assert_true(r->s2 >= copy && r->s2 + r->s2len <= copy + len);
             if (pb->recs[i].kind == REC_CMD)
                 assert_true((size_t)pb->recs[i].arg0 + pb->recs[i].argc <= pb->nargs);
         }
@@ -513,7 +512,8 @@ static void test_fuzz(void **state) {
             size_t n = (size_t)(rand_r(&seed) % 64);
             for (size_t i = 0; i < n; i++) {
                 /* small values make plausible lengths and kinds */
-                uint8_t v = (rand_r(&seed) & 1) ? (uint8_t)(rand_r(&seed) % 6) : (uint8_t)rand_r(&seed);
+                uint8_t v = (uint8_t)rand_r(&seed);
+                if (rand_r(&seed) & 1) v %= 6;
                 buf_put_u8(&b, v);
             }
             proto_finish(&b, (uint32_t)(rand_r(&seed) % 6));

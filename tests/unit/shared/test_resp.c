@@ -42,7 +42,8 @@ static void s_expect_error(const char *data, size_t len, const char *want, int a
     size_t used = 12345;
     const char *err = NULL;
     int rc = resp_parse_request(&p, data, len, &used, &err);
-    if (rc != RESP_PROTO_ERROR) fail_msg("'%.*s': rc %d, wanted a protocol error", (int)len, data, rc);
+    if (rc != RESP_PROTO_ERROR)
+        fail_msg("'%.*s': rc %d, wanted a protocol error", (int)len, data, rc);
     assert_non_null(err);
     assert_string_equal(err, want);
     resp_parser_free(&p);
@@ -88,14 +89,17 @@ static void test_parse_errors(void **state) {
     s_expect_error(S("*1\r\n$536870913\r\n"), bl, 0);
     s_expect_error(S("*2\r\n$4\r\nECHO\r\n$99999999999999999999\r\n"), bl, 0);
     s_expect_error(S("*1\r\nPING\r\n"), "-ERR Protocol error: expected '$', got 'P'\r\n", 0);
-    s_expect_error(S("*2\r\n$4\r\nECHO\r\n:1\r\n"), "-ERR Protocol error: expected '$', got ':'\r\n", 0);
-    s_expect_error(S("SET a \"b c\r\n"), "-ERR Protocol error: unbalanced quotes in request\r\n", 0);
-    s_expect_error(S("SET a 'b\r\n"), "-ERR Protocol error: unbalanced quotes in request\r\n", 0);
-    s_expect_error(S("SET a \"b\"c\r\n"), "-ERR Protocol error: unbalanced quotes in request\r\n", 0);
-    s_expect_error(S("PING \"abc\\\"\r\n"), "-ERR Protocol error: unbalanced quotes in request\r\n", 0);
+    s_expect_error(S("*2\r\n$4\r\nECHO\r\n:1\r\n"),
+                   "-ERR Protocol error: expected '$', got ':'\r\n", 0);
+    const char *uq = "-ERR Protocol error: unbalanced quotes in request\r\n";
+    s_expect_error(S("SET a \"b c\r\n"), uq, 0);
+    s_expect_error(S("SET a 'b\r\n"), uq, 0);
+    s_expect_error(S("SET a \"b\"c\r\n"), uq, 0);
+    s_expect_error(S("PING \"abc\\\"\r\n"), uq, 0);
     /* unauthenticated limits apply only when a password is required */
     s_expect_error(S("*11\r\n"), "-ERR Protocol error: unauthenticated multibulk length\r\n", 1);
-    s_expect_error(S("*1\r\n$16385\r\n"), "-ERR Protocol error: unauthenticated bulk length\r\n", 1);
+    s_expect_error(S("*1\r\n$16385\r\n"), "-ERR Protocol error: unauthenticated bulk length\r\n",
+                   1);
 }
 
 /* Redis's string2ll refuses "-0", so these lengths are protocol errors, not empty requests. */
@@ -137,7 +141,8 @@ static void test_parse_too_big_without_newline(void **state) {
         resp_parser_init(&p, MAXBULK);
         size_t used;
         const char *err;
-        assert_int_equal(resp_parse_request(&p, big, RESP_INLINE_MAX, &used, &err), RESP_INCOMPLETE);
+        assert_int_equal(resp_parse_request(&p, big, RESP_INLINE_MAX, &used, &err),
+                         RESP_INCOMPLETE);
         resp_parser_free(&p);
     }
     big[0] = '*';
@@ -183,7 +188,11 @@ static void test_parse_multibulk(void **state) {
     buf_t b;
     buf_init(&b);
     buf_printf(&b, "*3000\r\n");
-    for (int i = 0; i < 3000; i++) buf_printf(&b, "$%d\r\n%d\r\n", i < 10 ? 1 : i < 100 ? 2 : i < 1000 ? 3 : 4, i);
+    for (int i = 0; i < 3000; i++) {
+        char num[16];
+        int k = snprintf(num, sizeof num, "%d", i);
+        buf_printf(&b, "$%d\r\n%s\r\n", k, num);
+    }
     assert_int_equal(resp_parse_request(&p, b.data, b.len, &used, &err), RESP_COMMAND);
     assert_int_equal(used, b.len);
     assert_int_equal(p.argc, 3000);
@@ -306,7 +315,9 @@ static void test_parse_pipeline(void **state) {
     buf_t b;
     buf_init(&b);
     for (int i = 0; i < 1000; i++) {
-        if (i % 2) buf_printf(&b, "*2\r\n$4\r\nINCR\r\n$%d\r\nk%d\r\n", i < 10 ? 2 : i < 100 ? 3 : 4, i);
+        char key[16];
+        int k = snprintf(key, sizeof key, "k%d", i);
+        if (i % 2) buf_printf(&b, "*2\r\n$4\r\nINCR\r\n$%d\r\n%s\r\n", k, key);
         else buf_printf(&b, "INCR k%d\r\n", i);
     }
     int n;
@@ -465,7 +476,8 @@ static void test_reply_length_complete(void **state) {
     static const char *good[] = {
         "+OK\r\n", "-ERR x\r\n", ":1\r\n", "$3\r\nabc\r\n", "$0\r\n\r\n", "$-1\r\n", "*-1\r\n",
         "*0\r\n", "*2\r\n$1\r\na\r\n:2\r\n", "_\r\n", ",1.5\r\n", "#t\r\n", "(123\r\n",
-        "=9\r\ntxt:hello\r\n", "%1\r\n+k\r\n*1\r\n:1\r\n", "~2\r\n+a\r\n+b\r\n", ">2\r\n+m\r\n+x\r\n",
+        "=9\r\ntxt:hello\r\n", "%1\r\n+k\r\n*1\r\n:1\r\n", "~2\r\n+a\r\n+b\r\n",
+        ">2\r\n+m\r\n+x\r\n",
         "|1\r\n+key\r\n+val\r\n:5\r\n", "!3\r\nerr\r\n", "*1\r\n*1\r\n*1\r\n*0\r\n",
         "$4\r\na\r\nb\r\n",
     };
