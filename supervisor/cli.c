@@ -300,7 +300,11 @@ static void s_format_raw(const char **pp, buf_t *out) {
     char t = s_header(pp, &line, &len);
     long long n;
     switch (t) {
-    case '+': case '-': case ':': case ',': case '(': buf_append(out, line, len); break;
+    case '+': case ':': case ',': case '(': buf_append(out, line, len); break;
+    case '-': /* redis-cli ends an error with its own newline even in raw mode */
+        buf_append(out, line, len);
+        buf_append(out, "\n", 1);
+        break;
     case '#': buf_append_str(out, len && line[0] == 't' ? "(true)" : "(false)"); break;
     case '_': break;
     case '$': case '!': case '=':

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test suite against a build: unit tests (ctest), the differential scripts against
 # redis-server, then the end-to-end and integration pytest suites. Prints one total line
-# "N passed, M failed" and exits non-zero if any part failed.
+# "N passed, M failed, K skipped" and exits non-zero if any part failed. Skipped are checks that
+# wait for commands of a later milestone (diff script lines, pytest tests, ctest tests).
 # Usage: tests/run-all.sh [BUILD_DIR]   (default: build)
 set -uo pipefail
 
@@ -46,17 +47,19 @@ trap 'echo "run-all: interrupted"; exit 130' INT TERM
 
 TOTAL_PASS=0
 TOTAL_FAIL=0
+TOTAL_SKIP=0
 FAILED_PARTS=()
 
-# add NAME PASSED FAILED RC: adds a part's counts; a part that failed without reporting a
-# failure (crash, timeout, no summary) counts as one failure.
+# add NAME PASSED FAILED SKIPPED RC: adds a part's counts; a part that failed without reporting
+# a failure (crash, timeout, no summary) counts as one failure.
 add() {
-    local name=$1 p=${2:-0} f=${3:-0} rc=$4
+    local name=$1 p=${2:-0} f=${3:-0} s=${4:-0} rc=$5
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
     TOTAL_PASS=$((TOTAL_PASS + p))
     TOTAL_FAIL=$((TOTAL_FAIL + f))
+    TOTAL_SKIP=$((TOTAL_SKIP + s))
     [ "$rc" -ne 0 ] && FAILED_PARTS+=("$name")
-    printf '== %s: %d passed, %d failed (exit %d)\n\n' "$name" "$p" "$f" "$rc"
+    printf '== %s: %d passed, %d failed, %d skipped (exit %d)\n\n' "$name" "$p" "$f" "$s" "$rc"
 }
 
 START=$(date +%s)
@@ -71,22 +74,25 @@ line=$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$LOGD
 if [ -n "$line" ]; then
     f=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$line")
     t=$(sed -E 's/.* failed out of ([0-9]+).*/\1/' <<<"$line")
-    add "unit" $((t - f)) "$f" "$rc"
+    # ctest counts a skipped test as passed; list it as skipped instead
+    s=$(grep -cE '^[[:space:]]*[0-9]+ - .*\(Skipped\)$' "$LOGDIR/ctest.log")
+    add "unit" $((t - f - s)) "$f" "$s" "$rc"
 elif grep -q 'No tests were found' "$LOGDIR/ctest.log"; then
-    add "unit" 0 0 "$rc"
+    add "unit" 0 0 0 "$rc"
 else
-    add "unit" 0 0 $((rc ? rc : 1))
+    add "unit" 0 0 0 $((rc ? rc : 1))
 fi
 
 # ---- 2. differential scripts ----
 echo "== differential scripts (tests/diff/run_diff.py)"
 timeout --foreground -k 10 900 "$PY" "$ROOT/tests/diff/run_diff.py" 2>&1 | tee "$LOGDIR/diff.log"
 rc=${PIPESTATUS[0]}
-line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$LOGDIR/diff.log" | tail -1)
+line=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$LOGDIR/diff.log" | tail -1)
 if [ -n "$line" ]; then
-    add "diff" "$(cut -d' ' -f1 <<<"$line")" "$(cut -d' ' -f3 <<<"$line")" "$rc"
+    add "diff" "$(cut -d' ' -f1 <<<"$line")" "$(cut -d' ' -f3 <<<"$line")" \
+        "$(cut -d' ' -f5 <<<"$line")" "$rc"
 else
-    add "diff" 0 0 $((rc ? rc : 1))
+    add "diff" 0 0 0 $((rc ? rc : 1))
 fi
 
 # ---- 3. end-to-end and integration ----
@@ -97,12 +103,12 @@ rc=${PIPESTATUS[0]}
 line=$(grep -E '[0-9]+ (passed|failed|errors?|skipped|xfailed|xpassed|deselected).* in [0-9.]+s' \
     "$LOGDIR/pytest.log" | tail -1)
 count() { grep -oE "[0-9]+ $1" <<<"$line" | head -1 | cut -d' ' -f1; }
-p=$(count passed); f=$(count failed); e=$(count 'errors?')
-add "pytest" "${p:-0}" $(( ${f:-0} + ${e:-0} )) "$rc"
+p=$(count passed); f=$(count failed); e=$(count 'errors?'); s=$(count skipped)
+add "pytest" "${p:-0}" $(( ${f:-0} + ${e:-0} )) "${s:-0}" "$rc"
 
 echo "== run-all finished in $(( $(date +%s) - START ))s"
 if [ ${#FAILED_PARTS[@]} -gt 0 ]; then
     echo "failed parts: ${FAILED_PARTS[*]}"
 fi
-echo "$TOTAL_PASS passed, $TOTAL_FAIL failed"
+echo "$TOTAL_PASS passed, $TOTAL_FAIL failed, $TOTAL_SKIP skipped"
 [ "$TOTAL_FAIL" -eq 0 ] && [ ${#FAILED_PARTS[@]} -eq 0 ]

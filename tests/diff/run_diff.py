@@ -7,6 +7,13 @@
 # skipped; words with a backslash are decoded with 'unicode_escape' (so "\x00" is a byte).
 # Directives: '!unordered CMD', '!shape CMD', '!scan CMD-WITHOUT-CURSOR', and the line
 # '!proto3' (HELLO 3 on both, reply not compared).
+#
+# '!requires CMD [CMD ...]' lines, allowed only before the script's first command, name commands
+# (or container|sub) the whole script needs. Before running it, COMMAND INFO is asked of both
+# sides: a name redis-server does not know is an error in the script; when Vole does not know one
+# yet, the script is skipped ("SKIP <script> (needs: ...)") and each of its command lines counts
+# as skipped, so checks of later milestones wait in the tree and run by themselves once the
+# commands exist. With --redis-only nothing is skipped.
 import argparse
 import glob
 import os
@@ -231,13 +238,15 @@ def scan_all(conn, words):
 
 
 class Runner:
-    def __init__(self, a_addr, b_addr, a_name, b_name, timeout, verbose):
+    def __init__(self, a_addr, b_addr, a_name, b_name, timeout, verbose, may_skip=True):
         self.a_addr, self.b_addr = a_addr, b_addr
         self.a_name, self.b_name = a_name, b_name
         self.timeout = timeout
         self.verbose = verbose
+        self.may_skip = may_skip
         self.passed = 0
         self.failed = 0
+        self.skipped = 0
 
     def _conns(self):
         return (Conn(*self.a_addr, timeout=self.timeout), Conn(*self.b_addr, timeout=self.timeout))
@@ -250,19 +259,37 @@ class Runner:
         sys.stdout.flush()
 
     def run_script(self, path):
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        needs, bad = script_requires(lines)
+        for lineno, msg in bad:
+            self.failed += 1
+            print(f"ERROR {show_path(path)}:{lineno}: {msg}")
         ca, cb = self._conns()
         try:
+            if needs:
+                unknown = missing_commands(ca, needs)
+                if unknown:
+                    # a typo in the directive would otherwise skip the script forever
+                    self.failed += 1
+                    print(f"ERROR {show_path(path)}: !requires names commands {self.a_name} "
+                          f"does not know: {' '.join(unknown)}")
+                    return
+                missing = missing_commands(cb, needs) if self.may_skip else []
+                if missing:
+                    n = count_commands(lines)
+                    self.skipped += n
+                    print(f"SKIP {show_path(path)} (needs: {' '.join(missing)})")
+                    return
             for c in (ca, cb):
                 for cmd in ([b"FLUSHALL"], [b"SELECT", b"0"]):
                     r = c.call(cmd)
                     if r.raw != b"+OK\r\n":
                         raise RuntimeError(f"{path}: setup {cmd} failed on "
                                            f"{c.host}:{c.port}: {r.raw!r}")
-            with open(path, encoding="utf-8") as f:
-                lines = f.read().splitlines()
             for lineno, line in enumerate(lines, 1):
                 text = line.strip()
-                if not text or text.startswith("#"):
+                if not text or text.startswith("#") or is_requires(text):
                     continue
                 where = f"{show_path(path)}:{lineno}"
                 try:
@@ -328,6 +355,61 @@ class Runner:
             self.mismatch(where, text, ra.raw, rb.raw, mode if mode != "raw" else "")
 
 
+def is_requires(text):
+    return text == "!requires" or text.startswith("!requires ")
+
+
+def script_requires(lines):
+    """The command names of a script's '!requires' lines (lowercased, in order, once each) and
+    the (lineno, message) of misplaced or empty ones."""
+    needs, bad = [], []
+    seen_command = False
+    for lineno, line in enumerate(lines, 1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        if not is_requires(text):
+            seen_command = True
+            continue
+        names = text.split()[1:]
+        if seen_command:
+            bad.append((lineno, "!requires must come before the first command"))
+        elif not names:
+            bad.append((lineno, "!requires names no command"))
+        for n in names:
+            n = n.lower()
+            if n not in needs:
+                needs.append(n)
+    return needs, bad
+
+
+def count_commands(lines):
+    """How many lines of a script are compared (what a skipped script leaves unchecked)."""
+    n = 0
+    for line in lines:
+        text = line.strip()
+        if text and not text.startswith("#") and not is_requires(text) and text != "!proto3":
+            n += 1
+    return n
+
+
+def missing_commands(conn, names):
+    """The names the server behind conn does not know: COMMAND INFO answers nil for them."""
+    r = conn.call([b"COMMAND", b"INFO"] + [n.encode() for n in names])
+    if not (r.is_agg() and r.count == len(names)):
+        raise RuntimeError(f"COMMAND INFO on {conn.host}:{conn.port} answered {r.raw[:200]!r}")
+    return [n for n, c in zip(names, r.children) if is_nil(c)]
+
+
+def is_nil(r):
+    """Any RESP null: $-1 (what COMMAND INFO answers for an unknown name), *-1, or RESP3 _."""
+    if r.type == b"_":
+        return True
+    if r.type in BULK_TYPES:
+        return r.payload is None
+    return r.type in AGG_TYPES and r.children is None
+
+
 def show_path(p):
     """A script path relative to the current directory when it is below it."""
     rel = os.path.relpath(p)
@@ -354,7 +436,7 @@ def main():
     scripts = args.scripts or sorted(glob.glob(str(HERE / "scripts" / "*.txt")))
     if not scripts:
         print("no scripts found")
-        print("0 passed, 0 failed")
+        print("0 passed, 0 failed, 0 skipped")
         return 0
 
     from lib import vole_proc
@@ -377,26 +459,28 @@ def main():
             v = vole_proc.start_vole()
             started.append(v)
             b_addr, b_name = (v.host, v.port), "vole"
-        runner = Runner(a_addr, b_addr, "redis", b_name, args.timeout, args.verbose)
+        runner = Runner(a_addr, b_addr, "redis", b_name, args.timeout, args.verbose,
+                        may_skip=not args.redis_only)
         errors = 0
         for s in scripts:
             t0 = time.monotonic()
-            before = (runner.passed, runner.failed)
+            before = (runner.passed, runner.failed, runner.skipped)
             try:
                 runner.run_script(s)
             except (RuntimeError, OSError) as e:
                 errors += 1
                 runner.failed += 1
                 print(f"ERROR {s}: {e}")
-            dp, df = runner.passed - before[0], runner.failed - before[1]
-            print(f"{show_path(s)}: {dp} passed, {df} failed "
+            dp, df, ds = (runner.passed - before[0], runner.failed - before[1],
+                          runner.skipped - before[2])
+            print(f"{show_path(s)}: {dp} passed, {df} failed, {ds} skipped "
                   f"({time.monotonic() - t0:.1f}s)")
             sys.stdout.flush()
         for p in started:
             if not p.alive():
                 print(f"{p.kind} died during the run:\n{p.log_tail()}")
                 runner.failed += 1
-        print(f"{runner.passed} passed, {runner.failed} failed")
+        print(f"{runner.passed} passed, {runner.failed} failed, {runner.skipped} skipped")
         return 1 if runner.failed else 0
     finally:
         for p in started:

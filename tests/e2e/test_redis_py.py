@@ -10,7 +10,7 @@ import pytest
 import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from lib.vole_proc import start_subject, wait_until  # noqa: E402
+from lib.vole_proc import requires, start_subject, wait_until  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +78,7 @@ def test_pipeline_10k(r):
 
 
 def test_pipeline_transaction(r):
+    requires(r, "multi", "exec", "rpush", "llen", "lrange")
     p = r.pipeline(transaction=True)
     for i in range(1000):
         p.rpush("tl", i)
@@ -90,6 +91,7 @@ def test_pipeline_transaction(r):
 
 
 def test_pipeline_errors_in_place(r):
+    requires(r, "lpush")
     r.set("s", "text")
     p = r.pipeline(transaction=False)
     p.incr("s")
@@ -131,6 +133,7 @@ def test_concurrent_incr_50_clients(server, r):
 
 
 def test_concurrent_pipelines(server, r):
+    requires(server, "rpush", "lrange")
     clients, per = 20, 500
     errors = []
 
@@ -161,6 +164,7 @@ def test_concurrent_pipelines(server, r):
 def test_resp3(server):
     if "protocol" not in inspect.signature(redis.Redis.__init__).parameters:
         pytest.skip(f"redis-py {redis.__version__} cannot speak RESP3 (protocol=3 needs 5.0+)")
+    requires(server, "hset", "hgetall", "smembers")
     c = redis.Redis(host=server.host, port=server.port, protocol=3)
     c.hset("h3", mapping={"a": "1", "b": "2"})
     assert c.hgetall("h3") == {b"a": b"1", b"b": b"2"}
@@ -243,6 +247,7 @@ def test_expire_in_the_past_deletes(r):
 
 
 def test_large_multibulk_reply(r):
+    requires(r, "rpush", "lrange")
     r.rpush("big", *range(50000))
     vals = r.lrange("big", 0, -1)
     assert len(vals) == 50000 and vals[-1] == b"49999"
