@@ -524,11 +524,12 @@ static void s_info_stats(engine_t *e, buf_t *b) {
                "pubsubshard_channels:0\r\n"
                "latest_fork_usec:0\r\n"
                "total_forks:0\r\n"
-               "total_error_replies:%lld\r\n",
+               "total_error_replies:%lld\r\n"
+               "vole_batches_received:%lld\r\n",
                s->total_connections, s->total_commands, s_info.ops_rate,
                s->total_net_input_bytes, s->total_net_output_bytes, s->rejected_connections,
                s->expired_keys, s->evicted_keys, s->keyspace_hits, s->keyspace_misses,
-               s->total_error_replies);
+               s->total_error_replies, s->batches);
 }
 
 static void s_info_replication(engine_t *e, buf_t *b) {

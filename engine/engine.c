@@ -125,6 +125,7 @@ static void s_flush(engine_t *e, frontend_t *fe, uint8_t type, uint32_t seq) {
     fe->out_count = 0;
     size_t len;
     char *data = buf_detach(&fe->out, &len);
+    e->stats.total_net_output_bytes += (long long)len;
     zmq_msg_t msg;
     zmq_msg_init_data(&msg, data, len, s_zfree, NULL);
     if (zmq_send(e->router, fe->routing_id, fe->routing_len, ZMQ_SNDMORE) < 0 ||
@@ -238,6 +239,8 @@ static void s_exec_batch(engine_t *e, frontend_t *fe, const char *data, size_t l
         return;
     }
     fe->answering = 1;
+    e->stats.batches++;
+    e->stats.total_net_input_bytes += (long long)len;
     /* one clock read per batch (Redis caches its clock per command; a batch runs for
      * microseconds); commands that can take long refresh it themselves */
     e->now_ms = now_ms();

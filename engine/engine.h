@@ -300,6 +300,7 @@ typedef struct engine_stats {
     long long expired_stale_perc, total_net_input_bytes, total_net_output_bytes;
     long long dirty; /* writes since start (save rules, INFO) */
     long long total_error_replies;
+    long long batches; /* CMD_BATCH messages executed: commands / batches = batching */
 } engine_stats_t;
 
 typedef struct engine_config {

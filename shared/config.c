@@ -83,6 +83,10 @@ static const setting_t s_settings[] = {
      0},
     {"batches-in-flight", "N", S_INT, F(batches_in_flight), 1, 1024, NULL, "1",
      "command batches a frontend may have unanswered by the engine", 0},
+    {"cpu-affinity", "CPUS", S_STR, F(cpu_affinity), 0, 0, NULL, "auto",
+     "CPUs the engine and frontends run on: auto (one shared core, the last one), none, or a "
+     "list like 0-3",
+     0},
     {"watchdog-ms", "MS", S_INT, F(watchdog_ms), 100, INT_MAX, NULL, "15000",
      "a child process silent (no heartbeat) this long is killed and restarted", 0},
     {"engine", "ENDPOINT", S_STR, F(engine_ep), 0, 0, NULL, "ipc://<run-dir>/engine.sock",
@@ -237,6 +241,7 @@ void config_defaults(vole_config_t *c) {
     c->maxmemory = 0;
     snprintf(c->maxmemory_policy, sizeof c->maxmemory_policy, "noeviction");
     c->batches_in_flight = 1;
+    snprintf(c->cpu_affinity, sizeof c->cpu_affinity, "auto");
     c->watchdog_ms = 15000;
 }
 

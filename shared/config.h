@@ -31,6 +31,7 @@ typedef struct vole_config {
     char maxmemory_policy[32];
     /* frontend */
     int batches_in_flight; /* CMD_BATCHes a frontend may have unanswered (default 1) */
+    char cpu_affinity[128]; /* CPUs for the engine and frontends: auto, none or a list */
     /* supervisor */
     int watchdog_ms;       /* a child silent this long is considered hung and restarted */
 } vole_config_t;

@@ -6,6 +6,7 @@
 
 #include "engine/engine.h"
 #include "frontend-resp/frontend_resp.h"
+#include "shared/affinity.h"
 #include "shared/config.h"
 #include "supervisor/supervisor.h"
 
@@ -36,6 +37,10 @@ int main(int argc, char **argv) {
         return 0;
     }
     config_finish(&cfg);
+    if (cpu_affinity_check(cfg.cpu_affinity, err, sizeof err) < 0) {
+        fprintf(stderr, "vole: %s\n", err);
+        return 1;
+    }
 
     if (cfg.role[0] == '\0') {
         const char *known[NROLES + 1];
@@ -46,6 +51,10 @@ int main(int argc, char **argv) {
     /* The supervisor executes /proc/self/exe, which would name every child "exe" in ps/top;
      * children carry the program's own name instead. */
     prctl(PR_SET_NAME, prog);
+    /* the data path shares one core (see shared/affinity.h); other roles float */
+    if ((!strcmp(cfg.role, "engine") || !strncmp(cfg.role, "frontend-", 9)) &&
+        cpu_affinity_apply(cfg.cpu_affinity, err, sizeof err) < 0)
+        fprintf(stderr, "vole: %s; running unpinned\n", err);
     for (size_t i = 0; i < NROLES; i++)
         if (strcmp(cfg.role, s_roles[i].name) == 0) return s_roles[i].run(&cfg);
     fprintf(stderr, "vole: unknown role '%s'\n", cfg.role);

@@ -2,7 +2,7 @@
 # Benchmarks Vole against redis-server (same machine, no persistence) with redis-benchmark,
 # interleaving the two servers round by round, and prints a table of median throughputs.
 # Environment: BUILD (default build), N (requests for both P), N_P1 (default 100000),
-# N_P16 (default 200000), R (rounds, default 3), BENCH_TESTS, BENCH_CLIENTS (50),
+# N_P16 (default 1000000), R (rounds, default 3), BENCH_TESTS, BENCH_CLIENTS (50),
 # BENCH_PIPELINES ("1,16"), VOLE_ARGS (extra flags for vole).
 set -euo pipefail
 

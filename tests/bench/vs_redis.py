@@ -21,7 +21,7 @@ ROUNDS = int(os.environ.get("R", "3"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "50"))
 PIPELINES = [int(p) for p in os.environ.get("BENCH_PIPELINES", "1,16").split(",")]
 N_FOR = {1: int(os.environ.get("N_P1", os.environ.get("N", "100000"))),
-         16: int(os.environ.get("N_P16", os.environ.get("N", "200000")))}
+         16: int(os.environ.get("N_P16", os.environ.get("N", "1000000")))}
 VOLE_ARGS = shlex.split(os.environ.get("VOLE_ARGS", ""))
 
 
