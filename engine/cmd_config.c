@@ -71,6 +71,7 @@ static const char *const s_policies[] = {"volatile-lru", "volatile-lfu", "volati
                                          "volatile-ttl", "allkeys-lru", "allkeys-lfu",
                                          "allkeys-random", "noeviction", NULL};
 static const char *const s_yesno[] = {"yes", "no", NULL};
+static const char *const s_debug_modes[] = {"no", "yes", "local", NULL};
 
 static void s_get_dir(engine_t *e, char *out, size_t cap) {
     char *abs = realpath(e->cfg.dir, NULL);
@@ -160,6 +161,8 @@ static const cfg_def_t s_cfgs[] = {
     {"timeout", K_UINT, 0, 0, INT_MAX, AT_TIMEOUT, 0, 0, NULL, NULL, NULL},
     {"notify-keyspace-events", K_NOTIFY, 0, 0, 0, NOWHERE, NULL, s_get_notify, NULL},
     {"cluster-enabled", K_BOOL, F_IMMUTABLE, 0, 0, NOWHERE, s_yesno, s_get_no, NULL},
+    {"enable-debug-command", K_ENUM, F_IMMUTABLE, 0, 0, CFG_STR(enable_debug_command),
+     s_debug_modes, NULL, NULL},
     {NULL, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
@@ -476,6 +479,7 @@ void cmd_config_set(client_t *c) {
         frontend |= st[i].def->flags & F_FRONTEND;
     }
     if (frontend) engine_send_frontend_config(e);
+    e->oom_recheck = 1; /* maxmemory or its policy may have changed */
     reply_ok(c);
 done:
     for (int i = 0; i < count; i++) free(st[i].str);

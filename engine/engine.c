@@ -31,6 +31,7 @@ void engine_config_defaults(engine_config_t *cfg) {
     cfg->proto_max_bulk_len = 512LL * 1024 * 1024;
     cfg->client_query_buffer_limit = 1024LL * 1024 * 1024;
     snprintf(cfg->maxmemory_policy, sizeof cfg->maxmemory_policy, "noeviction");
+    snprintf(cfg->enable_debug_command, sizeof cfg->enable_debug_command, "no");
     cfg->active_expire = 1;
     snprintf(cfg->dir, sizeof cfg->dir, ".");
 }
@@ -196,6 +197,17 @@ static void s_reply_unknown(client_t *c, int argc, const proto_arg_t *argv) {
                  (int)s_cstrlen(&argv[0], 128), argv[0].ptr, args);
 }
 
+/* DEBUG is the only protected command: refused unless enable-debug-command allows it, as in
+ * Redis 7 (where it is off by default). */
+static int s_protected_allowed(engine_t *e, client_t *c) {
+    const char *mode = e->cfg.enable_debug_command;
+    if (!strcmp(mode, "yes")) return 1;
+    if (!strcmp(mode, "local"))
+        return (c->conn_flags & CONN_F_UNIX) || !strncmp(c->addr, "127.0.0.1:", 10) ||
+               !strncmp(c->addr, "::1:", 4);
+    return 0;
+}
+
 void engine_execute(engine_t *e, client_t *c, int argc, const proto_arg_t *argv) {
     c->last_ms = e->now_ms;
     c->argc = argc;
@@ -205,6 +217,16 @@ void engine_execute(engine_t *e, client_t *c, int argc, const proto_arg_t *argv)
         s_reply_unknown(c, argc, argv);
     } else if ((cmd->arity > 0 && cmd->arity != argc) || argc < -cmd->arity || !cmd->proc) {
         reply_errorf(c, "wrong number of arguments for '%s' command", cmd->fullname);
+        ((command_t *)cmd)->rejected++;
+    } else if ((cmd->flagbits & CMD_DENYOOM) &&
+               (e->oom_recheck ? (e->oom_recheck = 0, e->oom = engine_enforce_maxmemory(e) < 0)
+                               : e->oom)) {
+        reply_error(c, "-OOM command not allowed when used memory > 'maxmemory'.");
+        ((command_t *)cmd)->rejected++;
+    } else if ((cmd->flagbits & CMD_PROTECTED) && !s_protected_allowed(e, c)) {
+        reply_error(c, "DEBUG command not allowed. If the enable-debug-command option is set to "
+                       "\"local\", you can run it from a local connection, otherwise you need to "
+                       "set this option in the configuration file, and then restart the server.");
         ((command_t *)cmd)->rejected++;
     } else {
         c->cmd = cmd;
@@ -244,6 +266,9 @@ static void s_exec_batch(engine_t *e, frontend_t *fe, const char *data, size_t l
     /* one clock read per batch (Redis caches its clock per command; a batch runs for
      * microseconds); commands that can take long refresh it themselves */
     e->now_ms = now_ms();
+    /* memory is checked once per batch: a batch is bounded, and reading jemalloc's totals
+     * for every command would cost more than the command */
+    e->oom = engine_enforce_maxmemory(e) < 0;
     for (size_t i = 0; i < e->batch.nrecs; i++) {
         const proto_rec_t *r = &e->batch.recs[i];
         client_t *c = s_client_find(fe, r->client);
@@ -367,6 +392,8 @@ int engine_main(const vole_config_t *vc) {
     cfg.client_query_buffer_limit = vc->client_query_buffer_limit;
     cfg.maxmemory = vc->maxmemory;
     snprintf(cfg.maxmemory_policy, sizeof cfg.maxmemory_policy, "%s", vc->maxmemory_policy);
+    snprintf(cfg.enable_debug_command, sizeof cfg.enable_debug_command, "%s",
+             vc->enable_debug_command);
     snprintf(cfg.dir, sizeof cfg.dir, "%s", vc->dir);
     snprintf(cfg.run_dir, sizeof cfg.run_dir, "%s", vc->run_dir);
     snprintf(cfg.bind_addr, sizeof cfg.bind_addr, "%s", vc->addr);

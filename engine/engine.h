@@ -311,6 +311,7 @@ typedef struct engine_config {
     long long client_query_buffer_limit;
     long long maxmemory;
     char maxmemory_policy[32];
+    char enable_debug_command[8]; /* no | yes | local */
     int active_expire;
     char dir[512];
     char run_dir[512];
@@ -331,6 +332,8 @@ struct engine {
     void *zctx, *router;
     proto_batch_t batch;
     int hb_fd; /* heartbeat pipe to the supervisor, -1 if none */
+    int oom;   /* over maxmemory with nothing left to evict: refuse deny-OOM commands */
+    int oom_recheck; /* settings changed mid-batch: check memory again before the next write */
     volatile int stop;
 };
 
@@ -344,6 +347,11 @@ void engine_free_for_test(engine_t *e);
 /* Client lifecycle (also used by tests). */
 client_t *client_new(engine_t *e, frontend_t *fe, uint32_t fe_id);
 void client_free(engine_t *e, client_t *c);
+/* Bytes the engine has allocated (jemalloc's count). */
+size_t engine_used_memory(void);
+/* Over maxmemory, evicts keys by the policy; returns -1 when memory is still over the limit
+ * (commands that may grow memory are then refused with -OOM). */
+int engine_enforce_maxmemory(engine_t *e);
 /* Tells every frontend the settings it enforces (proto-max-bulk-len,
  * client-query-buffer-limit, maxclients); called after CONFIG SET changes one. */
 void engine_send_frontend_config(engine_t *e);

@@ -47,6 +47,8 @@ static const char *const s_policies[] = {"volatile-lru",    "allkeys-lru",    "v
                                          "allkeys-lfu",     "volatile-random", "allkeys-random",
                                          "volatile-ttl",    "noeviction",     NULL};
 
+static const char *const s_debug_modes[] = {"no", "yes", "local", NULL};
+
 #define F(field) offsetof(vole_config_t, field), sizeof(((vole_config_t *)0)->field)
 #define NOF 0, 0
 
@@ -81,6 +83,8 @@ static const setting_t s_settings[] = {
      "what to evict at maxmemory: volatile-lru, allkeys-lru, volatile-lfu, allkeys-lfu, "
      "volatile-random, allkeys-random, volatile-ttl or noeviction",
      0},
+    {"enable-debug-command", "no|yes|local", S_ENUM, F(enable_debug_command), 0, 0, s_debug_modes,
+     "no", "whether DEBUG may run: never, always, or from local connections only (as Redis)", 0},
     {"batches-in-flight", "N", S_INT, F(batches_in_flight), 1, 1024, NULL, "1",
      "command batches a frontend may have unanswered by the engine", 0},
     {"cpu-affinity", "CPUS", S_STR, F(cpu_affinity), 0, 0, NULL, "auto",
@@ -240,6 +244,7 @@ void config_defaults(vole_config_t *c) {
     c->client_query_buffer_limit = 1024LL * 1024 * 1024;
     c->maxmemory = 0;
     snprintf(c->maxmemory_policy, sizeof c->maxmemory_policy, "noeviction");
+    snprintf(c->enable_debug_command, sizeof c->enable_debug_command, "no");
     c->batches_in_flight = 1;
     snprintf(c->cpu_affinity, sizeof c->cpu_affinity, "auto");
     c->watchdog_ms = 15000;
