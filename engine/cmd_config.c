@@ -199,15 +199,8 @@ static int s_parse_mem(const char *s, unsigned long long *out) {
     const char *u = s;
     if (*u == '-') return -1;
     while (*u >= '0' && *u <= '9') u++;
-    unsigned long long mul;
-    if (*u == '\0' || strcasecmp(u, "b") == 0) mul = 1;
-    else if (strcasecmp(u, "k") == 0) mul = 1000ULL;
-    else if (strcasecmp(u, "kb") == 0) mul = 1024ULL;
-    else if (strcasecmp(u, "m") == 0) mul = 1000ULL * 1000;
-    else if (strcasecmp(u, "mb") == 0) mul = 1024ULL * 1024;
-    else if (strcasecmp(u, "g") == 0) mul = 1000ULL * 1000 * 1000;
-    else if (strcasecmp(u, "gb") == 0) mul = 1024ULL * 1024 * 1024;
-    else return -1;
+    unsigned long long mul = mem_unit(u);
+    if (!mul) return -1;
     unsigned long long v = 0;
     for (const char *p = s; p < u; p++) {
         unsigned d = (unsigned)(*p - '0');

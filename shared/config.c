@@ -1,6 +1,7 @@
 /* Vole's settings table and its two front doors: command-line flags (--name value) and
  * redis.conf-style files. Every setting is a row below, so parsing, validation and --help agree. */
 #include "shared/config.h"
+#include "shared/util.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -171,15 +172,8 @@ long long config_memtoll(const char *s, int *ok) {
         if (v > (ULLONG_MAX - d) / 10) return -1;
         v = v * 10 + d;
     }
-    unsigned long long mul;
-    if (*p == '\0' || strcasecmp(p, "b") == 0) mul = 1;
-    else if (strcasecmp(p, "k") == 0) mul = 1000ULL;
-    else if (strcasecmp(p, "kb") == 0) mul = 1024ULL;
-    else if (strcasecmp(p, "m") == 0) mul = 1000ULL * 1000;
-    else if (strcasecmp(p, "mb") == 0) mul = 1024ULL * 1024;
-    else if (strcasecmp(p, "g") == 0) mul = 1000ULL * 1000 * 1000;
-    else if (strcasecmp(p, "gb") == 0) mul = 1024ULL * 1024 * 1024;
-    else return -1;
+    unsigned long long mul = mem_unit(p);
+    if (!mul) return -1;
     if (v > (unsigned long long)LLONG_MAX / mul) return -1;
     if (ok) *ok = 1;
     return (long long)(v * mul);

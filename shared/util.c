@@ -135,6 +135,16 @@ int ld_to_str_human(char *dst, size_t cap, long double v) {
     return n;
 }
 
+unsigned long long mem_unit(const char *u) {
+    static const struct { const char *name; unsigned long long mul; } units[] = {
+        {"", 1}, {"b", 1}, {"k", 1000ULL}, {"kb", 1024ULL}, {"m", 1000ULL * 1000},
+        {"mb", 1024ULL * 1024}, {"g", 1000ULL * 1000 * 1000}, {"gb", 1024ULL * 1024 * 1024},
+    };
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (strcasecmp(u, units[i].name) == 0) return units[i].mul;
+    return 0;
+}
+
 static int s_glob(const char *p, size_t plen, const char *s, size_t slen, int nocase, int *skip,
                   int depth) {
     if (depth > 1000) return 0; /* bound recursion on hostile patterns */

@@ -24,6 +24,10 @@ int d_to_str(char *dst, size_t cap, double v);
  * removed); returns 0 when it does not fit. */
 int ld_to_str_human(char *dst, size_t cap, long double v);
 
+/* Multiplier for a memory-size suffix as Redis reads them ("" and "b" = 1, k = 1000,
+ * kb = 1024, m, mb, g, gb; case-insensitive); returns 0 for an unknown suffix. */
+unsigned long long mem_unit(const char *suffix);
+
 /* Redis's glob: * ? [abc] [^a] [a-z] and \ escapes; binary safe. Returns 1 on match. */
 int glob_match(const char *pat, size_t patlen, const char *s, size_t slen, int nocase);
 

@@ -67,6 +67,27 @@ def wait_until(pred, timeout, interval=0.02):
         time.sleep(interval)
 
 
+def recv_until_closed(sock, timeout=5.0):
+    """Reads from sock until the peer closes it; returns (bytes read, how it ended): "eof",
+    "reset" (ECONNRESET and the like) or "timeout" when it is still open at the deadline."""
+    deadline = time.monotonic() + timeout
+    data = b""
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return data, "timeout"
+        sock.settimeout(left)
+        try:
+            chunk = sock.recv(65536)
+        except socket.timeout:
+            return data, "timeout"
+        except OSError:
+            return data, "reset"
+        if not chunk:
+            return data, "eof"
+        data += chunk
+
+
 def _read_proc(pid, name):
     try:
         with open(f"/proc/{pid}/{name}", "rb") as f:
@@ -259,6 +280,14 @@ class VoleProc(ServerProc):
             if role and (mine in cmd or any(mine in a for a in cmd) or proc_ppid(pid) == self.pid):
                 out[pid] = role
         return out
+
+    @property
+    def run_dir(self):
+        return self.datadir / "run"
+
+    def engine_endpoint(self):
+        """The engine's ZeroMQ endpoint under the default --run-dir."""
+        return f"ipc://{self.run_dir / 'engine.sock'}"
 
     def _after_stop(self):
         # never leave children of a test instance behind, even when the supervisor failed
