@@ -461,11 +461,24 @@ int engine_main(const vole_config_t *vc) {
                 continue;
             }
             if (zmq_msg_recv(&body, e->router, 0) < 0) break;
-            while (zmq_msg_more(&body)) { /* extra frames are not part of the protocol */
-                zmq_msg_t extra;
-                zmq_msg_init(&extra);
-                zmq_msg_recv(&extra, e->router, 0);
-                zmq_msg_close(&extra);
+            if (zmq_msg_more(&body)) {
+                /* our messages are one frame: drain and drop the whole multi-frame message
+                 * (ZeroMQ delivers all frames of a message together, so this cannot block) */
+                int more = 1, frames = 1;
+                while (more) {
+                    zmq_msg_t extra;
+                    zmq_msg_init(&extra);
+                    if (zmq_msg_recv(&extra, e->router, ZMQ_DONTWAIT) < 0) {
+                        zmq_msg_close(&extra);
+                        break;
+                    }
+                    more = zmq_msg_more(&extra);
+                    frames++;
+                    zmq_msg_close(&extra);
+                }
+                log_warn("dropping a %d-frame message from %.*s: Vole messages have one frame",
+                         frames, (int)zmq_msg_size(&rid), (const char *)zmq_msg_data(&rid));
+                continue;
             }
             s_on_message(e, zmq_msg_data(&rid), zmq_msg_size(&rid), zmq_msg_data(&body),
                          zmq_msg_size(&body));
