@@ -322,7 +322,7 @@ static command_t s_command_subs[] = {
      .summary = "Lists the COMMAND subcommands.", .complexity = "O(1)"},
     {0}};
 
-static command_t s_commands[] = {
+static command_t s_core_commands[] = {
     {.name = "get", .proc = cmd_get, .arity = 2, .flags = "readonly fast", .acl = "string",
      .keyspecs = "RO access;index:1;range:0,1,0", .group = "string", .since = "1.0.0",
      .summary = "Returns the string value stored at a key.", .complexity = "O(1)",
@@ -1073,6 +1073,7 @@ typedef struct {
     uint32_t len;
 } s_slot_t;
 
+static command_t *s_commands; /* every group joined, see commands_init() */
 static s_slot_t *s_slots;
 static uint32_t s_mask;
 static int s_ready;
@@ -1119,10 +1120,32 @@ static const command_t *s_find(const command_t *parent, const char *p, size_t le
     }
 }
 
+/* The groups of rows: the core ones above, and each data type's own table, defined in its
+ * file under engine/types/ (NULL-name terminated). commands_init() joins them into one array
+ * so everything that walks the table sees a single list. */
+extern command_t hash_commands[], list_commands[], set_commands[], zset_commands[],
+    bitops_commands[], hll_commands[], geo_commands[], sort_commands[], memory_commands[];
+static command_t *const s_groups[] = {s_core_commands, hash_commands, list_commands,
+                                      set_commands, zset_commands, bitops_commands,
+                                      hll_commands, geo_commands, sort_commands,
+                                      memory_commands};
+
+static void s_join_groups(void) {
+    size_t n = 0;
+    for (size_t g = 0; g < sizeof s_groups / sizeof s_groups[0]; g++)
+        for (command_t *c = s_groups[g]; c->name; c++) n++;
+    s_commands = calloc(n + 1, sizeof *s_commands);
+    if (!s_commands) abort();
+    n = 0;
+    for (size_t g = 0; g < sizeof s_groups / sizeof s_groups[0]; g++)
+        for (command_t *c = s_groups[g]; c->name; c++) s_commands[n++] = *c;
+}
+
 void commands_init(void) {
     if (s_ready) return;
     for (int i = 0; i < 256; i++)
         s_foldtab[i] = (unsigned char)((i >= 'A' && i <= 'Z') ? i + 32 : i);
+    s_join_groups();
     size_t total = 0;
     s_count = 0;
     for (command_t *c = s_commands; c->name; c++) {

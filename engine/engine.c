@@ -32,6 +32,14 @@ void engine_config_defaults(engine_config_t *cfg) {
     cfg->client_query_buffer_limit = 1024LL * 1024 * 1024;
     snprintf(cfg->maxmemory_policy, sizeof cfg->maxmemory_policy, "noeviction");
     snprintf(cfg->enable_debug_command, sizeof cfg->enable_debug_command, "no");
+    cfg->hash_max_listpack_entries = 512;
+    cfg->hash_max_listpack_value = 64;
+    cfg->set_max_intset_entries = 512;
+    cfg->zset_max_listpack_entries = 128;
+    cfg->zset_max_listpack_value = 64;
+    cfg->list_max_listpack_size = -2;
+    cfg->list_compress_depth = 0;
+    cfg->hll_sparse_max_bytes = 3000;
     cfg->active_expire = 1;
     snprintf(cfg->dir, sizeof cfg->dir, ".");
 }

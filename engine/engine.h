@@ -312,6 +312,12 @@ typedef struct engine_config {
     long long maxmemory;
     char maxmemory_policy[32];
     char enable_debug_command[8]; /* no | yes | local */
+    /* compact-encoding thresholds, Redis's names and defaults */
+    long long hash_max_listpack_entries, hash_max_listpack_value;
+    long long set_max_intset_entries;
+    long long zset_max_listpack_entries, zset_max_listpack_value;
+    int list_max_listpack_size, list_compress_depth;
+    long long hll_sparse_max_bytes;
     int active_expire;
     char dir[512];
     char run_dir[512];

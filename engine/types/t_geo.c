@@ -1,0 +1,4 @@
+/* The geo commands' rows; the type arrives with the core data types milestone (issue 3). */
+#include "engine/engine.h"
+
+command_t geo_commands[] = {{0}};

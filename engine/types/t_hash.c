@@ -1,0 +1,4 @@
+/* The hash commands' rows; the type arrives with the core data types milestone (issue 3). */
+#include "engine/engine.h"
+
+command_t hash_commands[] = {{0}};

@@ -1,0 +1,4 @@
+/* The set commands' rows; the type arrives with the core data types milestone (issue 3). */
+#include "engine/engine.h"
+
+command_t set_commands[] = {{0}};
