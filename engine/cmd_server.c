@@ -302,7 +302,6 @@ static const struct {
 static struct {
     int64_t ops_ms;
     long long ops_cmds, ops_rate;
-    size_t mem_peak;
     char replid[41];
 } s_info;
 
@@ -321,21 +320,6 @@ static void s_human(char *dst, size_t cap, unsigned long long n) {
     }
     if (d >= 1024) snprintf(dst, cap, "%lluB", n); /* beyond petabytes, as Redis does */
     else snprintf(dst, cap, "%.2f%c", d, units[u]);
-}
-
-static size_t s_jemalloc_stat(const char *name) {
-    size_t v = 0, sz = sizeof v;
-    if (mallctl(name, &v, &sz, NULL, 0) != 0) return 0;
-    return v;
-}
-
-static size_t s_rss(void) {
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (!f) return 0;
-    unsigned long long size = 0, resident = 0;
-    int ok = fscanf(f, "%llu %llu", &size, &resident) == 2;
-    fclose(f);
-    return ok ? (size_t)(resident * (unsigned long long)sysconf(_SC_PAGESIZE)) : 0;
 }
 
 static const char *s_port(const engine_t *e) {
@@ -399,15 +383,10 @@ static void s_info_clients(engine_t *e, buf_t *b) {
 }
 
 static void s_info_memory(engine_t *e, buf_t *b) {
-    uint64_t epoch = 1;
-    size_t esz = sizeof epoch;
-    mallctl("epoch", &epoch, &esz, &epoch, esz); /* refreshes the cached statistics */
-    size_t allocated = s_jemalloc_stat("stats.allocated");
-    size_t active = s_jemalloc_stat("stats.active");
-    size_t resident = s_jemalloc_stat("stats.resident");
-    size_t rss = s_rss();
-    if (allocated > s_info.mem_peak) s_info.mem_peak = allocated;
-    size_t peak = s_info.mem_peak;
+    engine_mem_t m;
+    engine_memory(e, &m);
+    size_t allocated = m.allocated, active = m.active, resident = m.resident, rss = m.rss;
+    size_t peak = m.peak;
     unsigned long long total = (unsigned long long)sysconf(_SC_PHYS_PAGES) *
                                (unsigned long long)sysconf(_SC_PAGESIZE);
     char h_used[32], h_rss[32], h_peak[32], h_total[32], h_max[32];

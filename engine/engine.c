@@ -432,6 +432,7 @@ int engine_main(const vole_config_t *vc) {
         log_warn("cannot bind %s: %s", vc->engine_ep, zmq_strerror(errno));
         return 1;
     }
+    e->mem_startup = engine_used_memory();
     log_notice("engine ready on %s (%d databases, run id %s)", vc->engine_ep, e->cfg.databases,
                e->run_id);
 

@@ -340,6 +340,7 @@ struct engine {
     int hb_fd; /* heartbeat pipe to the supervisor, -1 if none */
     int oom;   /* over maxmemory with nothing left to evict: refuse deny-OOM commands */
     int oom_recheck; /* settings changed mid-batch: check memory again before the next write */
+    size_t mem_peak, mem_startup; /* allocated bytes: highest seen, and after start-up */
     volatile int stop;
 };
 
@@ -355,6 +356,11 @@ client_t *client_new(engine_t *e, frontend_t *fe, uint32_t fe_id);
 void client_free(engine_t *e, client_t *c);
 /* Bytes the engine has allocated (jemalloc's count). */
 size_t engine_used_memory(void);
+typedef struct engine_mem {
+    size_t allocated, active, resident, rss, peak, startup;
+} engine_mem_t;
+/* A fresh snapshot of the memory counters (also tracks the peak). */
+void engine_memory(engine_t *e, engine_mem_t *m);
 /* Over maxmemory, evicts keys by the policy; returns -1 when memory is still over the limit
  * (commands that may grow memory are then refused with -OOM). */
 int engine_enforce_maxmemory(engine_t *e);

@@ -1,20 +1,51 @@
-/* maxmemory: how much the engine has allocated (jemalloc's own count) and, over the limit,
- * eviction by the configured policy using Redis's sampling approach, or the OOM refusal of
- * commands that may grow memory. */
+/* Memory accounting (jemalloc's own counts, the peak, RSS) for INFO, MEMORY and maxmemory,
+ * and eviction over maxmemory by the configured policy using Redis's sampling approach, or
+ * the OOM refusal of commands that may grow memory. */
 #include <jemalloc/jemalloc.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine/engine.h"
 
 #define EVICT_SAMPLES 5 /* Redis's maxmemory-samples default */
 
-size_t engine_used_memory(void) {
-    uint64_t epoch = 1;
-    size_t esz = sizeof epoch, v = 0, sz = sizeof v;
-    mallctl("epoch", &epoch, &esz, &epoch, esz); /* refreshes jemalloc's cached totals */
-    if (mallctl("stats.allocated", &v, &sz, NULL, 0) != 0) return 0;
+static size_t s_stat(const char *name) {
+    size_t v = 0, sz = sizeof v;
+    if (mallctl(name, &v, &sz, NULL, 0) != 0) return 0;
     return v;
+}
+
+static void s_refresh(void) {
+    uint64_t epoch = 1;
+    size_t esz = sizeof epoch;
+    mallctl("epoch", &epoch, &esz, &epoch, esz); /* refreshes jemalloc's cached totals */
+}
+
+size_t engine_used_memory(void) {
+    s_refresh();
+    return s_stat("stats.allocated");
+}
+
+static size_t s_rss(void) {
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f) return 0;
+    unsigned long long size = 0, resident = 0;
+    int ok = fscanf(f, "%llu %llu", &size, &resident) == 2;
+    fclose(f);
+    return ok ? (size_t)(resident * (unsigned long long)sysconf(_SC_PAGESIZE)) : 0;
+}
+
+void engine_memory(engine_t *e, engine_mem_t *m) {
+    s_refresh();
+    m->allocated = s_stat("stats.allocated");
+    m->active = s_stat("stats.active");
+    m->resident = s_stat("stats.resident");
+    m->rss = s_rss();
+    if (m->allocated > e->mem_peak) e->mem_peak = m->allocated;
+    m->peak = e->mem_peak;
+    m->startup = e->mem_startup;
 }
 
 static size_t s_entry_mem(const vstr_t *key, const vobj_t *o) {
