@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "engine/engine.h"
+#include "engine/types/t_list.h"
 #include "shared/util.h"
 
 typedef struct {
@@ -229,10 +230,8 @@ static void test_expiry(void **state) {
 
 static void test_wrongtype(void **state) {
     (void)state;
-    /* a bare object of another type stands in for a list (no payload to free) */
-    vobj_t *o = calloc(1, sizeof *o);
-    o->type = OBJ_HASH;
-    o->enc = ENC_LISTPACK;
+    /* a real list under the key "h" */
+    vobj_t *o = list_type_new();
     db_add(s_ctx.e, s_ctx.c->db, "h", 1, o);
     long long d0 = s_ctx.e->stats.dirty;
     CHECK(WT, "GET", "h");
