@@ -903,8 +903,11 @@ static int s_parse_arg(const char **pp, cmd_arg_t *a, const char **err) {
         *err = "pure-token without a token";
         return -1;
     }
-    if ((a->type == ARG_KEY) != (a->key_spec_index >= 0)) {
-        *err = "key arguments, and only they, name a key spec";
+    /* a key always names its spec; a pattern may (SORT's BY/GET patterns name the keys they
+     * read); nothing else does */
+    if ((a->type == ARG_KEY && a->key_spec_index < 0) ||
+        (a->type != ARG_KEY && a->type != ARG_PATTERN && a->key_spec_index >= 0)) {
+        *err = "key arguments must name a key spec, and only they and patterns may";
         return -1;
     }
     *pp = p;
