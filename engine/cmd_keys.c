@@ -260,7 +260,7 @@ void cmd_randomkey(client_t *c) {
     engine_t *e = c->eng;
     db_t *db = c->db;
     for (;;) {
-        dict_entry_t *de = dict_random(db->keys);
+        dict_entry_t *de = dict_random_fair(db->keys);
         if (!de) {
             reply_null(c);
             return;

@@ -63,7 +63,7 @@ static vstr_t *s_pick(db_t *db, const char *policy, int64_t *score_out) {
     vstr_t *best = NULL;
     int64_t best_score = 0;
     for (int i = 0; i < (random ? 1 : EVICT_SAMPLES); i++) {
-        dict_entry_t *de = dict_random(from);
+        dict_entry_t *de = dict_random_fair(from);
         if (!de) break;
         int64_t score;
         if (ttl) {

@@ -326,6 +326,27 @@ dict_entry_t *dict_random(dict_t *d) {
     return head;
 }
 
+dict_entry_t *dict_random_fair(dict_t *d) {
+    /* Reservoir-sample about 20 entries from consecutive buckets starting at a random one:
+     * the chance of an entry no longer depends on how crowded its bucket is (as Redis's
+     * fair random key does with a sample of keys). */
+    enum { WANT = 20 };
+    if (dict_size(d) == 0) return NULL;
+    uint64_t span = d->size[0] > d->size[1] ? d->size[0] : d->size[1];
+    uint64_t j = s_random() % span, seen = 0;
+    dict_entry_t *pick = NULL;
+    for (uint64_t steps = 0; steps < span && steps < WANT * 10; steps++, j = (j + 1) % span) {
+        for (int t = 0; t < 2; t++) {
+            if (j >= d->size[t]) continue;
+            if (t == 0 && dict_is_rehashing(d) && (long)j < d->rehash_idx) continue;
+            for (dict_entry_t *de = d->table[t][j]; de; de = de->next)
+                if (s_random() % ++seen == 0) pick = de;
+        }
+        if (seen >= WANT) break;
+    }
+    return pick ? pick : dict_random(d); /* a very sparse table: fall back */
+}
+
 /* ===================== scan ===================== */
 
 static uint64_t s_rev(uint64_t v) {

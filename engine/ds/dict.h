@@ -57,8 +57,13 @@ int dict_expand(dict_t *d, uint64_t n);
 int dict_rehash_ms(dict_t *d, int ms);
 /* Shrinks the table when it is mostly empty (call from a timer). */
 void dict_maybe_shrink(dict_t *d);
-/* A random entry, or NULL when empty (fair enough for RANDOMKEY and expiry sampling). */
+/* A random entry, or NULL when empty; cheap, but an entry alone in its bucket is more likely
+ * than one in a crowded bucket. */
 dict_entry_t *dict_random(dict_t *d);
+/* A random entry with (close to) equal chances for all: samples ~20 entries from
+ * neighbouring buckets. For commands whose randomness clients see (SRANDMEMBER, SPOP,
+ * RANDOMKEY, HRANDFIELD) and for eviction sampling. */
+dict_entry_t *dict_random_fair(dict_t *d);
 
 /* SCAN: calls fn for each entry of the bucket(s) at cursor and returns the next cursor
  * (0 when the scan is complete). */

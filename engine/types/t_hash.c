@@ -87,27 +87,6 @@ static uint64_t s_rand_below(uint64_t n) {
     return (uint64_t)(((unsigned __int128)s_rand() * n) >> 64);
 }
 
-/* A random hashtable entry, close to uniform. dict_random() picks a bucket first, which
- * favours fields alone in theirs; like Redis's fair sampling, this walks the buckets from a
- * random start until about 20 entries were seen and picks one of them (reservoir sampling),
- * so small tables are exactly uniform and big ones nearly so. */
-static dict_entry_t *s_ht_random(dict_t *d) {
-    enum { WANT = 20 };
-    uint64_t span = d->size[0] > d->size[1] ? d->size[0] : d->size[1];
-    uint64_t j = s_rand_below(span), seen = 0;
-    dict_entry_t *pick = NULL;
-    for (uint64_t steps = 0; steps < span && steps < WANT * 10; steps++, j = (j + 1) % span) {
-        for (int t = 0; t < 2; t++) {
-            if (j >= d->size[t]) continue;
-            if (t == 0 && dict_is_rehashing(d) && (long)j < d->rehash_idx) continue;
-            for (dict_entry_t *de = d->table[t][j]; de; de = de->next)
-                if (s_rand_below(++seen) == 0) pick = de;
-        }
-        if (seen >= WANT) break;
-    }
-    return pick ? pick : dict_random(d); /* a very sparse table: fall back */
-}
-
 static void s_from_entry(const dict_entry_t *de, hash_field_t *out) {
     const vstr_t *f = de->key, *v = de->v.val;
     out->f = f->ptr;
@@ -352,7 +331,7 @@ void hash_type_random(const vobj_t *h, hash_field_t *out) {
         s_from_pair(&pr, out);
         return;
     }
-    s_from_entry(s_ht_random(s_ht(h)), out);
+    s_from_entry(dict_random_fair(s_ht(h)), out);
 }
 
 typedef struct {
@@ -719,7 +698,7 @@ static void s_rand_unique(client_t *c, vobj_t *o, uint64_t count, int withvalues
     dict_expand(seen, count);
     uint64_t added = 0;
     while (added < count) {
-        dict_entry_t *de = s_ht_random(d);
+        dict_entry_t *de = dict_random_fair(d);
         if (!dict_add(seen, de, NULL)) continue;
         added++;
         s_from_entry(de, &hf);
@@ -764,7 +743,7 @@ static void s_hrandfield_count(client_t *c, long long l, int withvalues) {
             free(offs);
         } else {
             while (count--) {
-                s_from_entry(s_ht_random(s_ht(o)), &hf);
+                s_from_entry(dict_random_fair(s_ht(o)), &hf);
                 s_reply_rand(c, &hf, withvalues);
                 if ((count & 1023) == 0 && s_reply_runaway(c)) break;
             }

@@ -101,28 +101,6 @@ static int s_ht_add(dict_t *d, const char *p, size_t len) {
     return 1;
 }
 
-/* A random hashtable member, close to uniform. dict_random() picks a bucket first, which
- * favours members alone in theirs (twice as likely as one of a pair); like Redis's fair
- * sampling, this walks the buckets from a random start until about 20 members were seen and
- * picks one of those (reservoir sampling), so small sets are exactly uniform and big ones
- * nearly so. Reads the table through dict.h's public layout. */
-static dict_entry_t *s_ht_random(dict_t *d) {
-    enum { WANT = 20 };
-    uint64_t span = d->size[0] > d->size[1] ? d->size[0] : d->size[1];
-    uint64_t j = s_rand_below(span), seen = 0;
-    dict_entry_t *pick = NULL;
-    for (uint64_t steps = 0; steps < span && steps < WANT * 10; steps++, j = (j + 1) % span) {
-        for (int t = 0; t < 2; t++) {
-            if (j >= d->size[t]) continue;
-            if (t == 0 && dict_is_rehashing(d) && (long)j < d->rehash_idx) continue;
-            for (dict_entry_t *de = d->table[t][j]; de; de = de->next)
-                if (s_rand_below(++seen) == 0) pick = de;
-        }
-        if (seen >= WANT) break;
-    }
-    return pick ? pick : dict_random(d); /* a very sparse table: fall back */
-}
-
 /* ===================== the set type API ===================== */
 
 int set_member_is_int(const char *p, size_t len, int64_t *v) {
@@ -303,7 +281,7 @@ void set_type_random(const vobj_t *set, set_member_t *m) {
         m->ll = intset_get(is, (uint32_t)s_rand_below(intset_len(is)));
         return;
     }
-    const vstr_t *k = s_ht_random(s_ht(set))->key;
+    const vstr_t *k = dict_random_fair(s_ht(set))->key;
     m->p = k->ptr;
     m->len = k->len;
     m->ll = 0;
@@ -311,7 +289,7 @@ void set_type_random(const vobj_t *set, set_member_t *m) {
 
 /* Unlinks a random hashtable member, keeping its string. */
 static vstr_t *s_ht_pop(dict_t *d) {
-    vstr_t *k = s_ht_random(d)->key;
+    vstr_t *k = dict_random_fair(d)->key;
     dict_entry_t *de = dict_unlink(d, k);
     de->key = NULL; /* the string goes to the caller; the member type frees NULL as a no-op */
     dict_free_unlinked(d, de);
