@@ -50,7 +50,7 @@ typedef struct vobj {
 /* Per-type behaviour so later types plug in without touching the keyspace code. */
 typedef struct obj_type {
     const char *name;   /* TYPE reply: "string", "list", ... */
-    void (*free)(void *p);
+    void (*free)(vobj_t *o); /* frees o's payload (not o itself), by o->enc */
     vobj_t *(*dup)(const vobj_t *o); /* COPY */
     size_t (*mem)(const vobj_t *o);  /* MEMORY USAGE estimate */
 } obj_type_t;

@@ -94,7 +94,7 @@ void obj_free(vobj_t *o) {
     if (o->type == OBJ_STRING) {
         if (o->enc != ENC_INT) vstr_free(o->v.s);
     } else if (obj_types[o->type] && obj_types[o->type]->free) {
-        obj_types[o->type]->free(o->v.p);
+        obj_types[o->type]->free(o);
     }
     free(o);
 }

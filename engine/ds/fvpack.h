@@ -9,14 +9,11 @@
 /* Layout of data: for each pair, varint(field length) field-bytes varint(value length)
  * value-bytes, the varints being 7-bit little-endian groups (1 byte below 128). */
 typedef struct fvpack {
-    size_t len;     /* bytes of data in use; the first word, see below */
+    size_t len;     /* bytes of data in use */
     size_t cap;     /* bytes of data allocated */
     uint32_t count; /* pairs */
     unsigned char data[];
 } fvpack_t;
-/* The first word of a pack is its used length, which can never equal the address of a static
- * object: a value that is either a pack or a dict_t (whose first word is its type pointer) can
- * be told apart by that word alone (the hash type's free callback only sees the payload). */
 
 /* A pair is addressed by the offset of its field in data; FVP_NONE means "no pair". */
 #define FVP_NONE ((size_t)-1)

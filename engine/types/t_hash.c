@@ -373,13 +373,12 @@ uint64_t hash_type_scan(const vobj_t *h, uint64_t cursor, long long count, hash_
 
 /* ---------- registration ---------- */
 
-static void s_free_payload(void *p) {
-    /* a pack's first word is its length, a dict's its type pointer (see fvpack.h) */
-    if (((const dict_t *)p)->type == &s_hash_dict_type) {
-        dict_t *d = p;
+static void s_free_payload(vobj_t *o) {
+    if (o->enc == ENC_HT) {
+        dict_t *d = o->v.p;
         dict_destroy(&d);
     } else {
-        fvpack_t *fp = p;
+        fvpack_t *fp = o->v.p;
         fvp_destroy(&fp);
     }
 }

@@ -132,8 +132,8 @@ vobj_t *list_type_new(void) {
     return o;
 }
 
-static void s_list_free(void *p) {
-    list_t *l = p;
+static void s_list_free(vobj_t *o) {
+    list_t *l = o->v.p;
     for (size_t i = 0, n = deque_len(&l->items); i < n; i++)
         s_elem_free(l, deque_get(&l->items, i));
     deque_clear(&l->items);

@@ -21,10 +21,6 @@
 #define INTSET_MAX_CAP (1LL << 30) /* Redis caps set-max-intset-entries here */
 #define SSCAN_DEFAULT_COUNT 10
 
-#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-#error "s_free_payload() tells the encodings apart by a little-endian header layout"
-#endif
-
 /* ===================== encoding helpers ===================== */
 
 static uint64_t s_member_hash(const void *k) {
@@ -39,10 +35,7 @@ static int s_member_eq(const void *a, const void *b) {
 
 static void s_member_free(void *k) { vstr_free(k); }
 
-/* Aligned so that its address can never equal an intset's first eight bytes (width 2, 4 or 8
- * in the low half): s_free_payload() relies on it. */
-static const dict_type_t s_member_type
-    __attribute__((aligned(64))) = {s_member_hash, s_member_eq, s_member_free, NULL};
+static const dict_type_t s_member_type = {s_member_hash, s_member_eq, s_member_free, NULL};
 
 /* Lookups hash and compare vstr_t keys: members given as (ptr, len) are copied into this
  * reusable probe first (the engine is single-threaded), so no lookup allocates. */
@@ -386,15 +379,13 @@ size_t set_type_mem(const vobj_t *set) {
     return n;
 }
 
-/* The object registry hands free() the payload only: a hashtable's dict_t starts with its
- * type pointer, which can never match an intset's header (see s_member_type). */
-static void s_free_payload(void *p) {
-    if (!p) return;
-    if (((const dict_t *)p)->type == &s_member_type) {
-        dict_t *d = p;
+static void s_free_payload(vobj_t *o) {
+    if (!o->v.p) return;
+    if (o->enc == ENC_HT) {
+        dict_t *d = o->v.p;
         dict_destroy(&d);
     } else {
-        intset_t *is = p;
+        intset_t *is = o->v.p;
         intset_destroy(&is);
     }
 }

@@ -74,7 +74,6 @@ typedef struct zpk_slot {
 } zpk_slot_t;
 
 typedef struct zpk {
-    int enc; /* ENC_LISTPACK: the registry's free sees only the payload */
     zpk_slot_t *slots;
     uint32_t n, cap;
     char *bytes;
@@ -84,7 +83,6 @@ typedef struct zpk {
 static zpk_t *s_zpk_new(void) {
     zpk_t *p = s_xmalloc(sizeof *p);
     memset(p, 0, sizeof *p);
-    p->enc = ENC_LISTPACK;
     return p;
 }
 
@@ -257,7 +255,6 @@ static long s_zpk_last_in_lex_range(const zpk_t *p, const zlex_range_t *r) {
  * so a member costs one node and one dict entry. */
 
 typedef struct zsk {
-    int enc; /* ENC_SKIPLIST, as zpk_t's first field */
     zsl_t *zsl;
     dict_t *dict; /* zsl_node_t* (as zsl_member_t*) -> the same node */
 } zsk_t;
@@ -276,7 +273,6 @@ static const dict_type_t s_zsk_dict_type = {s_member_hash, s_member_eq, NULL, NU
 
 static zsk_t *s_zsk_new(void) {
     zsk_t *s = s_xmalloc(sizeof *s);
-    s->enc = ENC_SKIPLIST;
     s->zsl = zsl_new();
     s->dict = dict_new(&s_zsk_dict_type);
     return s;
@@ -739,12 +735,12 @@ size_t zset_mem(const vobj_t *z) {
 
 /* ---------- registration ---------- */
 
-static void s_zset_free(void *p) {
-    if (!p) return;
-    if (*(const int *)p == ENC_LISTPACK)
-        s_zpk_free(p);
+static void s_zset_free(vobj_t *o) {
+    if (!o->v.p) return;
+    if (o->enc == ENC_LISTPACK)
+        s_zpk_free(o->v.p);
     else
-        s_zsk_free(p);
+        s_zsk_free(o->v.p);
 }
 
 static const obj_type_t s_zset_type = {"zset", s_zset_free, zset_dup, zset_mem};
