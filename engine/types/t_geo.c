@@ -13,17 +13,6 @@
 #include "engine/types/t_zset.h"
 #include "shared/util.h"
 
-void cmd_geoadd(client_t *c);
-void cmd_geopos(client_t *c);
-void cmd_geodist(client_t *c);
-void cmd_geohash(client_t *c);
-void cmd_geosearch(client_t *c);
-void cmd_geosearchstore(client_t *c);
-void cmd_georadius(client_t *c);
-void cmd_georadius_ro(client_t *c);
-void cmd_georadiusbymember(client_t *c);
-void cmd_georadiusbymember_ro(client_t *c);
-
 /* ===================== the type-level helpers ===================== */
 
 int geo_member_xy(const vobj_t *z, const char *m, size_t len, double xy[2]) {
@@ -140,7 +129,7 @@ static void s_reply_distance(client_t *c, double d) {
 
 /* ===================== GEOADD ===================== */
 
-void cmd_geoadd(client_t *c) {
+static void cmd_geoadd(client_t *c) {
     int nx = 0, xx = 0, ch = 0, first = 2;
     for (; first < c->argc; first++) {
         const proto_arg_t *a = &c->argv[first];
@@ -181,7 +170,7 @@ out:
 
 /* ===================== GEOPOS, GEODIST, GEOHASH ===================== */
 
-void cmd_geopos(client_t *c) {
+static void cmd_geopos(client_t *c) {
     int wrongtype;
     vobj_t *z = lookup_read_or_reply_type(c, &c->argv[1], OBJ_ZSET, &wrongtype);
     if (wrongtype) return;
@@ -195,7 +184,7 @@ void cmd_geopos(client_t *c) {
     }
 }
 
-void cmd_geodist(client_t *c) {
+static void cmd_geodist(client_t *c) {
     double to_m = 1;
     if (c->argc == 5) {
         to_m = s_unit_or_reply(c, &c->argv[4]);
@@ -216,7 +205,7 @@ void cmd_geodist(client_t *c) {
     s_reply_distance(c, geo_distance(a[0], a[1], b[0], b[1]) / to_m);
 }
 
-void cmd_geohash(client_t *c) {
+static void cmd_geohash(client_t *c) {
     int wrongtype;
     vobj_t *z = lookup_read_or_reply_type(c, &c->argv[1], OBJ_ZSET, &wrongtype);
     if (wrongtype) return;
@@ -611,14 +600,14 @@ static void s_search_generic(client_t *c, int src, int flags) {
     }
 }
 
-void cmd_georadius(client_t *c) { s_search_generic(c, 1, GEO_FROM_COORDS); }
-void cmd_georadius_ro(client_t *c) { s_search_generic(c, 1, GEO_FROM_COORDS | GEO_NO_STORE); }
-void cmd_georadiusbymember(client_t *c) { s_search_generic(c, 1, GEO_FROM_MEMBER); }
-void cmd_georadiusbymember_ro(client_t *c) {
+static void cmd_georadius(client_t *c) { s_search_generic(c, 1, GEO_FROM_COORDS); }
+static void cmd_georadius_ro(client_t *c) { s_search_generic(c, 1, GEO_FROM_COORDS | GEO_NO_STORE); }
+static void cmd_georadiusbymember(client_t *c) { s_search_generic(c, 1, GEO_FROM_MEMBER); }
+static void cmd_georadiusbymember_ro(client_t *c) {
     s_search_generic(c, 1, GEO_FROM_MEMBER | GEO_NO_STORE);
 }
-void cmd_geosearch(client_t *c) { s_search_generic(c, 1, GEO_SEARCH); }
-void cmd_geosearchstore(client_t *c) { s_search_generic(c, 2, GEO_SEARCH | GEO_SEARCH_STORE); }
+static void cmd_geosearch(client_t *c) { s_search_generic(c, 1, GEO_SEARCH); }
+static void cmd_geosearchstore(client_t *c) { s_search_generic(c, 2, GEO_SEARCH | GEO_SEARCH_STORE); }
 
 /* ===================== command table ===================== */
 

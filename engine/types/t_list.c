@@ -9,25 +9,6 @@
 
 #include "engine/commands.h"
 
-/* Handlers of this file (the command rows below point at them). */
-void cmd_lpush(client_t *c);
-void cmd_rpush(client_t *c);
-void cmd_lpushx(client_t *c);
-void cmd_rpushx(client_t *c);
-void cmd_lpop(client_t *c);
-void cmd_rpop(client_t *c);
-void cmd_lrange(client_t *c);
-void cmd_llen(client_t *c);
-void cmd_lindex(client_t *c);
-void cmd_lset(client_t *c);
-void cmd_linsert(client_t *c);
-void cmd_lpos(client_t *c);
-void cmd_lrem(client_t *c);
-void cmd_ltrim(client_t *c);
-void cmd_rpoplpush(client_t *c);
-void cmd_lmove(client_t *c);
-void cmd_lmpop(client_t *c);
-
 /* ===================== elements =====================
  * An element is one pointer-sized word. Strings of up to 7 bytes live in the word itself
  * (low bit 1, length in bits 1-3, byte i in bits 8(i+1)..8(i+1)+7), so short values (counters,
@@ -401,10 +382,10 @@ static void s_push(client_t *c, int where, int only_existing) {
                           key->len, c->db->id);
 }
 
-void cmd_lpush(client_t *c) { s_push(c, LIST_HEAD, 0); }
-void cmd_rpush(client_t *c) { s_push(c, LIST_TAIL, 0); }
-void cmd_lpushx(client_t *c) { s_push(c, LIST_HEAD, 1); }
-void cmd_rpushx(client_t *c) { s_push(c, LIST_TAIL, 1); }
+static void cmd_lpush(client_t *c) { s_push(c, LIST_HEAD, 0); }
+static void cmd_rpush(client_t *c) { s_push(c, LIST_TAIL, 0); }
+static void cmd_lpushx(client_t *c) { s_push(c, LIST_HEAD, 1); }
+static void cmd_rpushx(client_t *c) { s_push(c, LIST_TAIL, 1); }
 
 /* LPOP / RPOP: a bulk without a count; with one, an array (empty for 0) and a null array for
  * a missing key. The count is parsed before the key is looked at. */
@@ -437,10 +418,10 @@ static void s_pop(client_t *c, int where) {
                    has_count ? LIST_POP_ARRAY : LIST_POP_BULK, NULL);
 }
 
-void cmd_lpop(client_t *c) { s_pop(c, LIST_HEAD); }
-void cmd_rpop(client_t *c) { s_pop(c, LIST_TAIL); }
+static void cmd_lpop(client_t *c) { s_pop(c, LIST_HEAD); }
+static void cmd_rpop(client_t *c) { s_pop(c, LIST_TAIL); }
 
-void cmd_lrange(client_t *c) {
+static void cmd_lrange(client_t *c) {
     long long start, end;
     if (arg_ll_or_reply(c, &c->argv[2], &start, NULL) ||
         arg_ll_or_reply(c, &c->argv[3], &end, NULL))
@@ -455,7 +436,7 @@ void cmd_lrange(client_t *c) {
     list_reply_range(c, o, start, end, 0);
 }
 
-void cmd_llen(client_t *c) {
+static void cmd_llen(client_t *c) {
     int wrong;
     vobj_t *o = lookup_read_or_reply_type(c, &c->argv[1], OBJ_LIST, &wrong);
     if (wrong) return;
@@ -464,7 +445,7 @@ void cmd_llen(client_t *c) {
 
 /* LINDEX looks the key up before parsing the index (a missing key answers nil even for a bad
  * index), as Redis does. */
-void cmd_lindex(client_t *c) {
+static void cmd_lindex(client_t *c) {
     int wrong;
     vobj_t *o = lookup_read_or_reply_type(c, &c->argv[1], OBJ_LIST, &wrong);
     if (wrong) return;
@@ -483,7 +464,7 @@ void cmd_lindex(client_t *c) {
         reply_null(c);
 }
 
-void cmd_lset(client_t *c) {
+static void cmd_lset(client_t *c) {
     const proto_arg_t *key = &c->argv[1];
     int wrong;
     vobj_t *o = lookup_write_or_reply_type(c, key, OBJ_LIST, &wrong);
@@ -504,7 +485,7 @@ void cmd_lset(client_t *c) {
     c->eng->stats.dirty++;
 }
 
-void cmd_linsert(client_t *c) {
+static void cmd_linsert(client_t *c) {
     int where;
     if (arg_is(&c->argv[2], "after")) {
         where = LIST_TAIL;
@@ -543,7 +524,7 @@ void cmd_linsert(client_t *c) {
  * negative RANK in a long, so RANK -9223372036854775808 stays negative there: every match
  * then qualifies and COUNT never stops the walk. The unsigned arithmetic below reproduces
  * that without overflowing. */
-void cmd_lpos(client_t *c) {
+static void cmd_lpos(client_t *c) {
     long long rank = 1, count = -1, maxlen = 0; /* count -1: no COUNT option */
     for (int j = 3; j < c->argc; j++) {
         const proto_arg_t *opt = &c->argv[j];
@@ -613,7 +594,7 @@ void cmd_lpos(client_t *c) {
 /* LREM: walks from the end the sign of count names. The elements to remove all lie between
  * that end and the last match taken, so only that stretch is compacted: removing the first
  * few matches of a long list costs as much as reaching them. */
-void cmd_lrem(client_t *c) {
+static void cmd_lrem(client_t *c) {
     long long toremove;
     if (arg_ll_or_reply(c, &c->argv[2], &toremove, NULL)) return;
     const proto_arg_t *key = &c->argv[1];
@@ -670,7 +651,7 @@ void cmd_lrem(client_t *c) {
     reply_int(c, (long long)found);
 }
 
-void cmd_ltrim(client_t *c) {
+static void cmd_ltrim(client_t *c) {
     long long start, end;
     if (arg_ll_or_reply(c, &c->argv[2], &start, NULL) ||
         arg_ll_or_reply(c, &c->argv[3], &end, NULL))
@@ -719,9 +700,9 @@ static void s_move(client_t *c, int from, int to) {
     list_move_reply(c, src->ptr, src->len, sobj, dst->ptr, dst->len, from, to);
 }
 
-void cmd_rpoplpush(client_t *c) { s_move(c, LIST_TAIL, LIST_HEAD); }
+static void cmd_rpoplpush(client_t *c) { s_move(c, LIST_TAIL, LIST_HEAD); }
 
-void cmd_lmove(client_t *c) {
+static void cmd_lmove(client_t *c) {
     int from, to;
     if (list_parse_where_or_reply(c, &c->argv[3], &from) ||
         list_parse_where_or_reply(c, &c->argv[4], &to))
@@ -732,7 +713,7 @@ void cmd_lmove(client_t *c) {
 /* LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]: every argument is checked before any
  * key is looked at; then the first key holding a list is popped from, and a key of another
  * type met before it is an error. */
-void cmd_lmpop(client_t *c) {
+static void cmd_lmpop(client_t *c) {
     long long numkeys, count = -1;
     if (arg_range_or_reply(c, &c->argv[1], 1, LLONG_MAX, &numkeys,
                            "numkeys should be greater than 0"))

@@ -14,40 +14,6 @@
 #include "engine/types/t_set.h"
 #include "shared/util.h"
 
-/* Handler prototypes (engine/commands.h does not list the sorted set commands yet). */
-void cmd_zadd(client_t *c);
-void cmd_zincrby(client_t *c);
-void cmd_zrem(client_t *c);
-void cmd_zscore(client_t *c);
-void cmd_zmscore(client_t *c);
-void cmd_zcard(client_t *c);
-void cmd_zcount(client_t *c);
-void cmd_zlexcount(client_t *c);
-void cmd_zrank(client_t *c);
-void cmd_zrevrank(client_t *c);
-void cmd_zrange(client_t *c);
-void cmd_zrangestore(client_t *c);
-void cmd_zrangebyscore(client_t *c);
-void cmd_zrevrangebyscore(client_t *c);
-void cmd_zrangebylex(client_t *c);
-void cmd_zrevrangebylex(client_t *c);
-void cmd_zrevrange(client_t *c);
-void cmd_zremrangebyrank(client_t *c);
-void cmd_zremrangebyscore(client_t *c);
-void cmd_zremrangebylex(client_t *c);
-void cmd_zpopmin(client_t *c);
-void cmd_zpopmax(client_t *c);
-void cmd_zmpop(client_t *c);
-void cmd_zrandmember(client_t *c);
-void cmd_zunion(client_t *c);
-void cmd_zinter(client_t *c);
-void cmd_zdiff(client_t *c);
-void cmd_zunionstore(client_t *c);
-void cmd_zinterstore(client_t *c);
-void cmd_zdiffstore(client_t *c);
-void cmd_zintercard(client_t *c);
-void cmd_zscan(client_t *c);
-
 #define ZPK_MAX_BYTES (1u << 30) /* Redis refuses to grow a listpack past 1 GiB */
 
 static void *s_xmalloc(size_t n) {
@@ -961,12 +927,12 @@ out:
     if (members != msmall) free(members);
 }
 
-void cmd_zadd(client_t *c) { s_zadd_command(c, ZADD_IN_NONE); }
-void cmd_zincrby(client_t *c) { s_zadd_command(c, ZADD_IN_INCR); }
+static void cmd_zadd(client_t *c) { s_zadd_command(c, ZADD_IN_NONE); }
+static void cmd_zincrby(client_t *c) { s_zadd_command(c, ZADD_IN_INCR); }
 
 /* ===================== ZREM, ZREMRANGEBY* ===================== */
 
-void cmd_zrem(client_t *c) {
+static void cmd_zrem(client_t *c) {
     engine_t *e = c->eng;
     const proto_arg_t *key = &c->argv[1];
     int wrongtype;
@@ -1060,20 +1026,20 @@ static void s_zremrange(client_t *c, int type) {
     reply_int(c, (long long)deleted);
 }
 
-void cmd_zremrangebyrank(client_t *c) { s_zremrange(c, ZR_RANK); }
-void cmd_zremrangebyscore(client_t *c) { s_zremrange(c, ZR_SCORE); }
-void cmd_zremrangebylex(client_t *c) { s_zremrange(c, ZR_LEX); }
+static void cmd_zremrangebyrank(client_t *c) { s_zremrange(c, ZR_RANK); }
+static void cmd_zremrangebyscore(client_t *c) { s_zremrange(c, ZR_SCORE); }
+static void cmd_zremrangebylex(client_t *c) { s_zremrange(c, ZR_LEX); }
 
 /* ===================== ZCARD, ZSCORE, ZMSCORE, ZRANK, ZCOUNT ===================== */
 
-void cmd_zcard(client_t *c) {
+static void cmd_zcard(client_t *c) {
     int wrongtype;
     vobj_t *z = lookup_read_or_reply_type(c, &c->argv[1], OBJ_ZSET, &wrongtype);
     if (wrongtype) return;
     reply_int(c, z ? (long long)zset_length(z) : 0);
 }
 
-void cmd_zscore(client_t *c) {
+static void cmd_zscore(client_t *c) {
     int wrongtype;
     vobj_t *z = lookup_read_or_reply_type(c, &c->argv[1], OBJ_ZSET, &wrongtype);
     if (wrongtype) return;
@@ -1084,7 +1050,7 @@ void cmd_zscore(client_t *c) {
         s_reply_score(c, score);
 }
 
-void cmd_zmscore(client_t *c) {
+static void cmd_zmscore(client_t *c) {
     int wrongtype;
     vobj_t *z = lookup_read_or_reply_type(c, &c->argv[1], OBJ_ZSET, &wrongtype);
     if (wrongtype) return;
@@ -1109,10 +1075,10 @@ static void s_zrank(client_t *c, int reverse) {
         reply_null(c);
 }
 
-void cmd_zrank(client_t *c) { s_zrank(c, 0); }
-void cmd_zrevrank(client_t *c) { s_zrank(c, 1); }
+static void cmd_zrank(client_t *c) { s_zrank(c, 0); }
+static void cmd_zrevrank(client_t *c) { s_zrank(c, 1); }
 
-void cmd_zcount(client_t *c) {
+static void cmd_zcount(client_t *c) {
     zrange_spec_t range;
     if (zset_parse_range(&c->argv[2], &c->argv[3], &range)) {
         reply_error(c, ERR_NOT_FLOAT_RANGE);
@@ -1124,7 +1090,7 @@ void cmd_zcount(client_t *c) {
     reply_int(c, z ? (long long)zset_count_in_range(z, &range) : 0);
 }
 
-void cmd_zlexcount(client_t *c) {
+static void cmd_zlexcount(client_t *c) {
     zlex_range_t lex;
     if (zset_parse_lex_range(&c->argv[2], &c->argv[3], &lex)) {
         reply_error(c, ERR_NOT_LEX_RANGE);
@@ -1339,13 +1305,13 @@ static void s_zrange_generic(client_t *c, int keyidx, int store, int type, int r
     s_range_walk(&o, &it, offset, limit, dstkey);
 }
 
-void cmd_zrange(client_t *c) { s_zrange_generic(c, 1, 0, -1, -1); }
-void cmd_zrangestore(client_t *c) { s_zrange_generic(c, 2, 1, -1, -1); }
-void cmd_zrevrange(client_t *c) { s_zrange_generic(c, 1, 0, ZR_RANK, 1); }
-void cmd_zrangebyscore(client_t *c) { s_zrange_generic(c, 1, 0, ZR_SCORE, 0); }
-void cmd_zrevrangebyscore(client_t *c) { s_zrange_generic(c, 1, 0, ZR_SCORE, 1); }
-void cmd_zrangebylex(client_t *c) { s_zrange_generic(c, 1, 0, ZR_LEX, 0); }
-void cmd_zrevrangebylex(client_t *c) { s_zrange_generic(c, 1, 0, ZR_LEX, 1); }
+static void cmd_zrange(client_t *c) { s_zrange_generic(c, 1, 0, -1, -1); }
+static void cmd_zrangestore(client_t *c) { s_zrange_generic(c, 2, 1, -1, -1); }
+static void cmd_zrevrange(client_t *c) { s_zrange_generic(c, 1, 0, ZR_RANK, 1); }
+static void cmd_zrangebyscore(client_t *c) { s_zrange_generic(c, 1, 0, ZR_SCORE, 0); }
+static void cmd_zrevrangebyscore(client_t *c) { s_zrange_generic(c, 1, 0, ZR_SCORE, 1); }
+static void cmd_zrangebylex(client_t *c) { s_zrange_generic(c, 1, 0, ZR_LEX, 0); }
+static void cmd_zrevrangebylex(client_t *c) { s_zrange_generic(c, 1, 0, ZR_LEX, 1); }
 
 /* ===================== ZPOPMIN, ZPOPMAX, ZMPOP ===================== */
 
@@ -1432,10 +1398,10 @@ static void s_zpop_minmax(client_t *c, int where) {
     zset_pop_generic(c, &c->argv[1], 1, where, 0, (long)count, nested, 0, NULL);
 }
 
-void cmd_zpopmin(client_t *c) { s_zpop_minmax(c, ZSET_MIN); }
-void cmd_zpopmax(client_t *c) { s_zpop_minmax(c, ZSET_MAX); }
+static void cmd_zpopmin(client_t *c) { s_zpop_minmax(c, ZSET_MIN); }
+static void cmd_zpopmax(client_t *c) { s_zpop_minmax(c, ZSET_MAX); }
 
-void cmd_zmpop(client_t *c) {
+static void cmd_zmpop(client_t *c) {
     long long numkeys, count = -1;
     if (arg_range_or_reply(c, &c->argv[1], 1, LONG_MAX, &numkeys,
                            "numkeys should be greater than 0"))
@@ -1562,7 +1528,7 @@ static void s_zrandmember_count(client_t *c, long long l, int withscores) {
     free(ranks);
 }
 
-void cmd_zrandmember(client_t *c) {
+static void cmd_zrandmember(client_t *c) {
     if (c->argc >= 3) {
         long long l;
         if (arg_range_or_reply(c, &c->argv[2], -LONG_MAX, LONG_MAX, &l, NULL)) return;
@@ -1871,13 +1837,13 @@ static void s_setop_generic(client_t *c, const proto_arg_t *dstkey, int numkeys_
     obj_free(dst);
 }
 
-void cmd_zunionstore(client_t *c) { s_setop_generic(c, &c->argv[1], 2, OP_UNION, 0); }
-void cmd_zinterstore(client_t *c) { s_setop_generic(c, &c->argv[1], 2, OP_INTER, 0); }
-void cmd_zdiffstore(client_t *c) { s_setop_generic(c, &c->argv[1], 2, OP_DIFF, 0); }
-void cmd_zunion(client_t *c) { s_setop_generic(c, NULL, 1, OP_UNION, 0); }
-void cmd_zinter(client_t *c) { s_setop_generic(c, NULL, 1, OP_INTER, 0); }
-void cmd_zdiff(client_t *c) { s_setop_generic(c, NULL, 1, OP_DIFF, 0); }
-void cmd_zintercard(client_t *c) { s_setop_generic(c, NULL, 1, OP_INTER, 1); }
+static void cmd_zunionstore(client_t *c) { s_setop_generic(c, &c->argv[1], 2, OP_UNION, 0); }
+static void cmd_zinterstore(client_t *c) { s_setop_generic(c, &c->argv[1], 2, OP_INTER, 0); }
+static void cmd_zdiffstore(client_t *c) { s_setop_generic(c, &c->argv[1], 2, OP_DIFF, 0); }
+static void cmd_zunion(client_t *c) { s_setop_generic(c, NULL, 1, OP_UNION, 0); }
+static void cmd_zinter(client_t *c) { s_setop_generic(c, NULL, 1, OP_INTER, 0); }
+static void cmd_zdiff(client_t *c) { s_setop_generic(c, NULL, 1, OP_DIFF, 0); }
+static void cmd_zintercard(client_t *c) { s_setop_generic(c, NULL, 1, OP_INTER, 1); }
 
 /* ===================== ZSCAN ===================== */
 
@@ -1923,7 +1889,7 @@ static void s_scan_collect(void *priv, dict_entry_t *de) {
     l->nodes[l->n++] = de->key;
 }
 
-void cmd_zscan(client_t *c) {
+static void cmd_zscan(client_t *c) {
     uint64_t cursor;
     if (s_parse_cursor_or_reply(c, &c->argv[2], &cursor)) return;
     int wrongtype;
