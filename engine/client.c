@@ -6,7 +6,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "engine/blocking.h"
 #include "engine/engine.h"
+#include "engine/multi.h"
+#include "engine/pubsub.h"
 #include "shared/util.h"
 
 static uint64_t s_id_hash(const void *k) {
@@ -34,6 +37,9 @@ client_t *client_new(engine_t *e, frontend_t *fe, uint32_t fe_id) {
 
 void client_free(engine_t *e, client_t *c) {
     if (!c) return;
+    blocking_client_free(c);
+    multi_client_free(c);
+    pubsub_client_free(c);
     if (c->fe) {
         dict_delete(c->fe->clients, (void *)(uintptr_t)c->fe_id);
         if (c->fe->out_client == c) {

@@ -657,6 +657,9 @@ void cmd_swapdb(client_t *c) {
         return;
     }
     if (a != b) {
+        /* watchers of either database see their keys change (before and after the swap) */
+        signal_flushed_db(e, id1);
+        signal_flushed_db(e, id2);
         /* clients keep pointing at their db slot, so swapping the contents is enough */
         dict_t *t = a->keys;
         a->keys = b->keys;

@@ -1127,11 +1127,13 @@ static const command_t *s_find(const command_t *parent, const char *p, size_t le
  * file under engine/types/ (NULL-name terminated). commands_init() joins them into one array
  * so everything that walks the table sees a single list. */
 extern command_t hash_commands[], list_commands[], set_commands[], zset_commands[],
-    bitops_commands[], hll_commands[], geo_commands[], sort_commands[], memory_commands[];
-static command_t *const s_groups[] = {s_core_commands, hash_commands, list_commands,
-                                      set_commands, zset_commands, bitops_commands,
-                                      hll_commands, geo_commands, sort_commands,
-                                      memory_commands};
+    bitops_commands[], hll_commands[], geo_commands[], sort_commands[], memory_commands[],
+    multi_commands[], pubsub_commands[], blocking_commands[], stream_commands[];
+static command_t *const s_groups[] = {s_core_commands, hash_commands,     list_commands,
+                                      set_commands,    zset_commands,     bitops_commands,
+                                      hll_commands,    geo_commands,      sort_commands,
+                                      memory_commands, multi_commands,    pubsub_commands,
+                                      blocking_commands, stream_commands};
 
 static void s_join_groups(void) {
     size_t n = 0;

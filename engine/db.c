@@ -3,7 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/blocking.h"
 #include "engine/engine.h"
+#include "engine/multi.h"
 #include "shared/util.h"
 
 /* ---------- dict types ---------- */
@@ -134,6 +136,7 @@ void db_add(engine_t *e, db_t *db, const char *key, size_t len, vobj_t *val) {
     val->lru = e->lruclock;
     dict_entry_t *de = dict_add(db->keys, vstr_new(key, len), val);
     if (!de) abort(); /* the caller checked absence: a broken invariant, not input */
+    blocking_signal_key(e, db, key, len);
 }
 
 void db_overwrite(engine_t *e, db_t *db, const char *key, size_t len, vobj_t *val) {
@@ -157,6 +160,7 @@ void db_set(engine_t *e, db_t *db, const char *key, size_t len, vobj_t *val, int
     } else {
         de->key = lk.k == &lk.u.hdr ? vstr_new(key, len) : lk.k;
         de->v.val = val;
+        blocking_signal_key(e, db, key, len);
         if (lk.k != &lk.u.hdr) return; /* the heap key now belongs to the entry */
     }
     s_lkey_done(&lk);
@@ -189,6 +193,7 @@ vobj_t *db_take(engine_t *e, db_t *db, const char *key, size_t len) {
 
 long long db_flush(engine_t *e, int dbid) {
     long long removed = 0;
+    signal_flushed_db(e, dbid);
     for (int i = 0; i < e->cfg.databases; i++) {
         if (dbid != -1 && i != dbid) continue;
         db_t *db = &e->dbs[i];
@@ -260,12 +265,7 @@ void db_active_expire(engine_t *e, int64_t budget_us) {
 /* ---------- write hooks ---------- */
 
 void signal_modified_key(engine_t *e, db_t *db, const char *key, size_t len) {
-    /* WATCH and client-side caching attach here when transactions and tracking arrive. */
-    (void)e, (void)db, (void)key, (void)len;
+    multi_touch_key(e, db, key, len);
 }
 
-void notify_keyspace_event(engine_t *e, int type, const char *event, const char *key,
-                           size_t keylen, int dbid) {
-    /* Delivery to subscribers arrives with pub/sub; until then nobody can be listening. */
-    (void)e, (void)type, (void)event, (void)key, (void)keylen, (void)dbid;
-}
+void signal_flushed_db(engine_t *e, int dbid) { multi_touch_db(e, dbid); }

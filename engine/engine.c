@@ -13,7 +13,10 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "engine/blocking.h"
 #include "engine/engine.h"
+#include "engine/multi.h"
+#include "engine/pubsub.h"
 #include "shared/config.h"
 #include "shared/log.h"
 #include "shared/util.h"
@@ -220,22 +223,31 @@ void engine_execute(engine_t *e, client_t *c, int argc, const proto_arg_t *argv)
     c->last_ms = e->now_ms;
     c->argc = argc;
     c->argv = argv;
+    /* the common checks, in Redis's order; a rejection inside MULTI dooms the EXEC */
     const command_t *cmd = command_lookup(argc, argv);
+    int rejected = 1;
     if (!cmd) {
         s_reply_unknown(c, argc, argv);
     } else if ((cmd->arity > 0 && cmd->arity != argc) || argc < -cmd->arity || !cmd->proc) {
         reply_errorf(c, "wrong number of arguments for '%s' command", cmd->fullname);
-        ((command_t *)cmd)->rejected++;
-    } else if ((cmd->flagbits & CMD_DENYOOM) &&
-               (e->oom_recheck ? (e->oom_recheck = 0, e->oom = engine_enforce_maxmemory(e) < 0)
-                               : e->oom)) {
-        reply_error(c, "-OOM command not allowed when used memory > 'maxmemory'.");
-        ((command_t *)cmd)->rejected++;
     } else if ((cmd->flagbits & CMD_PROTECTED) && !s_protected_allowed(e, c)) {
         reply_error(c, "DEBUG command not allowed. If the enable-debug-command option is set to "
                        "\"local\", you can run it from a local connection, otherwise you need to "
                        "set this option in the configuration file, and then restart the server.");
-        ((command_t *)cmd)->rejected++;
+    } else if ((cmd->flagbits & CMD_DENYOOM) &&
+               (e->oom_recheck ? (e->oom_recheck = 0, e->oom = engine_enforce_maxmemory(e) < 0)
+                               : e->oom)) {
+        reply_error(c, "-OOM command not allowed when used memory > 'maxmemory'.");
+    } else if (!pubsub_context_allowed(c, cmd)) {
+        /* replied by the pub/sub module */
+    } else {
+        rejected = 0;
+    }
+    if (rejected) {
+        if (cmd) ((command_t *)cmd)->rejected++;
+        if (c->flags & CLIENT_MULTI) multi_flag_error(c);
+    } else if ((c->flags & CLIENT_MULTI) && multi_intercept(c, cmd)) {
+        /* queued */
     } else {
         c->cmd = cmd;
         cmd->proc(c);
@@ -243,6 +255,8 @@ void engine_execute(engine_t *e, client_t *c, int argc, const proto_arg_t *argv)
         ((command_t *)cmd)->calls++;
         c->lastcmd = cmd;
         e->stats.total_commands++;
+        /* keys this command (or EXEC) made ready wake their waiters now, as in Redis */
+        blocking_serve_ready(e);
     }
     if (c->flags & CLIENT_CLOSE_AFTER_REPLY) reply_mark_close(c);
     c->argc = 0;
@@ -312,6 +326,7 @@ static void s_exec_batch(engine_t *e, frontend_t *fe, const char *data, size_t l
                 break;
             }
             if (c->flags & CLIENT_KILLED) break;
+            if (blocking_defer(c, (int)r->argc, &e->batch.args[r->arg0])) break;
             engine_execute(e, c, (int)r->argc, &e->batch.args[r->arg0]);
             break;
         }
@@ -454,6 +469,8 @@ int engine_main(const vole_config_t *vc) {
             next_cron = now + period_us;
         }
         int64_t wait = (next_cron < next_hb ? next_cron : next_hb) - mono_us();
+        long block_ms = blocking_cron(e); /* times out due waiters, tells the next deadline */
+        if (block_ms >= 0 && block_ms * 1000 < wait) wait = block_ms * 1000;
         zmq_pollitem_t item = {e->router, 0, ZMQ_POLLIN, 0};
         int rc = zmq_poll(&item, 1, wait > 0 ? (long)((wait + 999) / 1000) : 0);
         if (rc < 0) {

@@ -113,6 +113,9 @@ db_t *db_get(engine_t *e, int id); /* NULL when out of range */
 /* Hooks every write ends with (WATCH, client tracking, keyspace events and the effect
  * stream attach here as they arrive). */
 void signal_modified_key(engine_t *e, db_t *db, const char *key, size_t len);
+/* Every key of a database may have changed (FLUSHDB, FLUSHALL with -1, each side of
+ * SWAPDB). */
+void signal_flushed_db(engine_t *e, int dbid);
 /* type is one of NOTIFY_* classes; event is Redis's event name ("set", "del", ...). */
 void notify_keyspace_event(engine_t *e, int type, const char *event, const char *key,
                            size_t keylen, int dbid);
@@ -140,6 +143,9 @@ enum {
     CLIENT_CLOSED = 1 << 1, /* the frontend reported the connection closed */
     CLIENT_KILLED = 1 << 2, /* killed: commands still in flight from it are dropped */
     CLIENT_NO_EVICT = 1 << 3, /* CLIENT NO-EVICT on */
+    CLIENT_MULTI = 1 << 4,    /* between MULTI and EXEC/DISCARD */
+    CLIENT_PUBSUB = 1 << 5,   /* has subscriptions (RESP2: subscribed mode) */
+    CLIENT_BLOCKED = 1 << 6,  /* waiting in a blocking command */
 };
 
 struct client {
@@ -159,6 +165,8 @@ struct client {
     const proto_arg_t *argv;
     const command_t *cmd, *lastcmd;
     char lib_name[64], lib_ver[64];
+    /* state private to the transaction, pub/sub and blocking modules (NULL when unused) */
+    void *multi, *pubsub, *block;
 };
 
 /* ===================== replies =====================
