@@ -178,7 +178,7 @@ static void test_api_both_encodings(void **state) {
 
     /* the entry threshold: the fifth field converts */
     h = hash_type_create();
-    char f[8];
+    char f[16];
     for (int i = 0; i < 5; i++) {
         int n = snprintf(f, sizeof f, "f%d", i);
         hash_type_set(&cfg, h, f, (size_t)n, f, (size_t)n);

@@ -352,7 +352,7 @@ static void s_make20(int skiplist) {
     s_run(&n, "CONFIG", "SET", "zset-max-listpack-entries", skiplist ? "0" : "128",
           (const char *)NULL);
     for (int i = 0; i < 20; i++) {
-        char m[8], sc[8];
+        char m[16], sc[16];
         snprintf(m, sizeof m, "m%d", i);
         snprintf(sc, sizeof sc, "%d", i);
         s_run(&n, "ZADD", "r", sc, m, (const char *)NULL);
