@@ -359,6 +359,8 @@ void engine_config_defaults(engine_config_t *cfg);
 /* Used by unit tests: an engine with databases but no sockets. */
 engine_t *engine_new_for_test(void);
 void engine_free_for_test(engine_t *e);
+/* Frees the engine and all its data (shutdown, tests). */
+void engine_free(engine_t *e);
 /* Client lifecycle (also used by tests). */
 client_t *client_new(engine_t *e, frontend_t *fe, uint32_t fe_id);
 void client_free(engine_t *e, client_t *c);
