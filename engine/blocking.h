@@ -8,14 +8,30 @@
  * the command was deferred (its arguments copied), 0 when c may run it now. */
 int blocking_defer(client_t *c, int argc, const proto_arg_t *argv);
 /* A key blocked clients may be waiting for was created or grew (db_add calls it for every
- * new key; commands that grow an existing list/zset/stream call it too). */
+ * new key; commands that grow an existing list/zset/stream call it too). O(1), and free when
+ * nobody waits on the key. */
 void blocking_signal_key(engine_t *e, db_t *db, const char *key, size_t len);
+/* Every key of a database may now hold something else (SWAPDB, after the exchange): the
+ * keys clients wait on there that exist are signalled, as Redis rescans swapped databases. */
+void blocking_scan_db(engine_t *e, int dbid);
 /* Serves clients blocked on keys signalled since the last call; dispatch calls it after each
- * command (so after EXEC as a whole). */
+ * command (so after EXEC as a whole). Also runs the deferred commands of clients unblocked
+ * meanwhile. */
 void blocking_serve_ready(engine_t *e);
 /* Times out blocked clients whose deadline passed; returns milliseconds until the next
- * deadline, or -1 when nobody waits with a timeout (the engine loop sleeps no longer). */
+ * deadline, or -1 when nobody waits with a timeout (the engine loop sleeps no longer). It
+ * returns 0 right after replying to someone, so the loop sends that reply at once. */
 long blocking_cron(engine_t *e);
 /* Unblocks and forgets c (disconnect, CLIENT KILL, RESET). */
 void blocking_client_free(client_t *c);
+/* Clients blocked right now (INFO blocked_clients). */
+long long blocking_blocked_count(void);
+/* Blocked clients that have a timeout (INFO clients_in_timeout_table). */
+long long blocking_timeout_count(void);
+
+/* CLIENT UNBLOCK client-id [TIMEOUT|ERROR] (the row is in engine/commands.c's CLIENT table). */
+void cmd_client_unblock(client_t *c);
+
+/* The rows of BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP BZPOPMIN BZPOPMAX BZMPOP. */
+extern command_t blocking_commands[];
 #endif

@@ -6,6 +6,8 @@
 
 #include "engine/commands.h"
 #include "engine/engine.h"
+#include "engine/multi.h"
+#include "engine/pubsub.h"
 #include "shared/buf.h"
 #include "shared/util.h"
 
@@ -37,11 +39,10 @@ static int s_type_by_name(const proto_arg_t *a) {
     return -1;
 }
 
-/* Every connection is a normal client until pub/sub and replication give clients their own
- * state; those modules extend this. */
+/* A connection is a pub/sub client while it has subscriptions, else a normal one (replicas
+ * and masters arrive with replication). */
 static int s_client_type(const client_t *cl) {
-    (void)cl;
-    return CTYPE_NORMAL;
+    return (cl->flags & CLIENT_PUBSUB) ? CTYPE_PUBSUB : CTYPE_NORMAL;
 }
 
 static int s_by_id(const void *a, const void *b) {
@@ -96,7 +97,11 @@ static client_t *s_client_by_id(engine_t *e, uint64_t id) {
 }
 
 static void s_flags_str(const client_t *cl, char *out) {
-    char *p = out;
+    char *p = out; /* Redis's order: P x b t R B d c u A U r e */
+    if (cl->flags & CLIENT_PUBSUB) *p++ = 'P';
+    if (cl->flags & CLIENT_MULTI) *p++ = 'x';
+    if (cl->flags & CLIENT_BLOCKED) *p++ = 'b';
+    if (multi_is_dirty_cas(cl)) *p++ = 'd';
     if (cl->flags & CLIENT_CLOSE_AFTER_REPLY) *p++ = 'c';
     if (cl->conn_flags & CONN_F_UNIX) *p++ = 'U';
     if (cl->flags & CLIENT_NO_EVICT) *p++ = 'e';
@@ -116,22 +121,26 @@ static void s_client_line(buf_t *b, client_t *self, client_t *cl) {
     if (cl->argv)
         for (int i = 0; i < cl->argc; i++) argv_mem += cl->argv[i].len;
     size_t tot_mem = sizeof *cl + argv_mem + (cl->name ? sizeof(vstr_t) + cl->name->len + 1 : 0);
-    const command_t *cmd = (cl == self && cl->cmd) ? cl->cmd : cl->lastcmd;
+    /* the running command for the caller itself, except during EXEC, where Redis shows
+     * exec; for others the last command looked up */
+    const command_t *cmd =
+        (cl == self && cl->cmd && !multi_is_executing(cl)) ? cl->cmd : cl->lastcmd;
+    long long sub, psub, ssub;
+    pubsub_client_counts(cl, &sub, &psub, &ssub);
     long long age = now > cl->ctime_ms ? (now - cl->ctime_ms) / 1000 : 0;
     long long idle = now > cl->last_ms ? (now - cl->last_ms) / 1000 : 0;
     buf_printf(b,
                "id=%llu addr=%s laddr=%s fd=%u name=%s age=%lld idle=%lld flags=%s db=%d "
-               "sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=%zu multi-mem=0 "
-               "rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=%zu events=r cmd=%s user=default "
-               "redir=-1 resp=%d\n",
+               "sub=%lld psub=%lld ssub=%lld multi=%d qbuf=0 qbuf-free=0 argv-mem=%zu "
+               "multi-mem=%zu rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=%zu events=r cmd=%s "
+               "user=default redir=-1 resp=%d\n",
                (unsigned long long)cl->id, cl->addr, cl->laddr, cl->fe_id,
-               cl->name ? cl->name->ptr : "", age, idle, flags, cl->db ? cl->db->id : 0,
-               argv_mem, tot_mem, cmd ? cmd->fullname : "NULL", cl->resp);
+               cl->name ? cl->name->ptr : "", age, idle, flags, cl->db ? cl->db->id : 0, sub,
+               psub, ssub, multi_queued_count(cl), argv_mem, multi_mem_usage(cl),
+               tot_mem + multi_mem_usage(cl), cmd ? cmd->fullname : "NULL", cl->resp);
 }
 
-/* The timeout setting: closes clients that sent nothing for longer than it. Meant for the
- * engine's cron; blocked and subscribed clients must be spared once those states exist, as
- * Redis spares them. */
+/* The timeout setting: closes clients that sent nothing for longer than it (engine cron). */
 void clients_close_idle(engine_t *e) {
     long long timeout = config_client_timeout();
     if (timeout <= 0) return;
@@ -139,7 +148,10 @@ void clients_close_idle(engine_t *e) {
     client_t **all = s_all_clients(e, &n);
     for (size_t i = 0; i < n; i++) {
         client_t *cl = all[i];
-        if (cl->flags & (CLIENT_KILLED | CLIENT_CLOSE_AFTER_REPLY)) continue;
+        /* Redis spares blocked and subscribed clients from the idle timeout */
+        if (cl->flags &
+            (CLIENT_KILLED | CLIENT_CLOSE_AFTER_REPLY | CLIENT_BLOCKED | CLIENT_PUBSUB))
+            continue;
         if ((e->now_ms - cl->last_ms) / 1000 > timeout) client_kill(e, cl);
     }
     free(all);

@@ -6,8 +6,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "engine/blocking.h"
 #include "engine/commands.h"
 #include "engine/engine.h"
+#include "engine/multi.h"
 #include "shared/util.h"
 
 #define ERR_SAME_OBJECT "-ERR source and destination objects are the same"
@@ -23,10 +25,12 @@ static vobj_t *s_lookup_notouch(client_t *c, db_t *db, const proto_arg_t *key) {
     engine_t *e = c->eng;
     db_expire_if_needed(e, db, key->ptr, key->len);
     vobj_t *o = db_peek(db, key->ptr, key->len);
-    if (o)
+    if (o) {
         e->stats.keyspace_hits++;
-    else
+    } else {
         e->stats.keyspace_misses++;
+        notify_keyspace_event(e, NOTIFY_KEY_MISS, "keymiss", key->ptr, key->len, db->id);
+    }
     return o;
 }
 
@@ -658,8 +662,7 @@ void cmd_swapdb(client_t *c) {
     }
     if (a != b) {
         /* watchers of either database see their keys change (before and after the swap) */
-        signal_flushed_db(e, id1);
-        signal_flushed_db(e, id2);
+        multi_touch_swapdb(e, id1, id2);
         /* clients keep pointing at their db slot, so swapping the contents is enough */
         dict_t *t = a->keys;
         a->keys = b->keys;
@@ -673,6 +676,9 @@ void cmd_swapdb(client_t *c) {
         uint64_t cur = a->expires_cursor;
         a->expires_cursor = b->expires_cursor;
         b->expires_cursor = cur;
+        /* clients blocked in either database may find their keys there now */
+        blocking_scan_db(e, id1);
+        blocking_scan_db(e, id2);
     }
     e->stats.dirty++;
     reply_ok(c);

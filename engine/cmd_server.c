@@ -11,8 +11,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/blocking.h"
 #include "engine/commands.h"
 #include "engine/engine.h"
+#include "engine/multi.h"
+#include "engine/pubsub.h"
 #include "shared/buf.h"
 #include "shared/log.h"
 #include "shared/resp.h"
@@ -41,8 +44,16 @@ void cmd_ping(client_t *c) {
         s_reply_arity(c);
         return;
     }
-    if (c->argc == 1) reply_simple(c, "PONG");
-    else reply_bulk(c, c->argv[1].ptr, c->argv[1].len);
+    if ((c->flags & CLIENT_PUBSUB) && c->resp == 2) {
+        /* subscribed RESP2 clients get the reply in the shape of a message */
+        reply_array(c, 2);
+        reply_bulk(c, "pong", 4);
+        reply_bulk(c, c->argc == 2 ? c->argv[1].ptr : "", c->argc == 2 ? c->argv[1].len : 0);
+    } else if (c->argc == 1) {
+        reply_simple(c, "PONG");
+    } else {
+        reply_bulk(c, c->argv[1].ptr, c->argv[1].len);
+    }
 }
 
 void cmd_echo(client_t *c) { reply_bulk(c, c->argv[1].ptr, c->argv[1].len); }
@@ -119,6 +130,8 @@ void cmd_reset(client_t *c) {
     c->db = db_get(c->eng, 0);
     c->resp = 2;
     client_set_name(c, NULL, 0);
+    multi_client_free(c);
+    pubsub_client_free(c);
     reply_simple(c, "RESET");
 }
 
@@ -376,10 +389,11 @@ static void s_info_clients(engine_t *e, buf_t *b) {
                "maxclients:%lld\r\n"
                "client_recent_max_input_buffer:0\r\n"
                "client_recent_max_output_buffer:0\r\n"
-               "blocked_clients:0\r\n"
+               "blocked_clients:%lld\r\n"
                "tracking_clients:0\r\n"
-               "clients_in_timeout_table:0\r\n",
-               e->connected_clients, e->cfg.maxclients);
+               "clients_in_timeout_table:%lld\r\n",
+               e->connected_clients, e->cfg.maxclients, blocking_blocked_count(),
+               blocking_timeout_count());
 }
 
 static void s_info_memory(engine_t *e, buf_t *b) {
@@ -482,6 +496,8 @@ static void s_info_stats(engine_t *e, buf_t *b) {
         s_info.ops_ms = now;
         s_info.ops_cmds = s->total_commands;
     }
+    long long channels, patterns, shard_channels;
+    pubsub_counts(e, &channels, &patterns, &shard_channels);
     buf_printf(b,
                "# Stats\r\n"
                "total_connections_received:%lld\r\n"
@@ -498,9 +514,9 @@ static void s_info_stats(engine_t *e, buf_t *b) {
                "evicted_clients:0\r\n"
                "keyspace_hits:%lld\r\n"
                "keyspace_misses:%lld\r\n"
-               "pubsub_channels:0\r\n"
-               "pubsub_patterns:0\r\n"
-               "pubsubshard_channels:0\r\n"
+               "pubsub_channels:%lld\r\n"
+               "pubsub_patterns:%lld\r\n"
+               "pubsubshard_channels:%lld\r\n"
                "latest_fork_usec:0\r\n"
                "total_forks:0\r\n"
                "total_error_replies:%lld\r\n"
@@ -508,7 +524,7 @@ static void s_info_stats(engine_t *e, buf_t *b) {
                s->total_connections, s->total_commands, s_info.ops_rate,
                s->total_net_input_bytes, s->total_net_output_bytes, s->rejected_connections,
                s->expired_keys, s->evicted_keys, s->keyspace_hits, s->keyspace_misses,
-               s->total_error_replies, s->batches);
+               channels, patterns, shard_channels, s->total_error_replies, s->batches);
 }
 
 static void s_info_replication(engine_t *e, buf_t *b) {

@@ -227,6 +227,7 @@ void cmd_client_list(client_t *c);
 void cmd_client_info(client_t *c);
 void cmd_client_kill(client_t *c);
 void cmd_client_no_evict(client_t *c);
+void cmd_client_unblock(client_t *c); /* engine/blocking.c */
 void cmd_client_help(client_t *c);
 
 /* CONFIG */

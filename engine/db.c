@@ -116,8 +116,12 @@ static vobj_t *s_lookup(engine_t *e, db_t *db, const char *key, size_t len, int 
 
 vobj_t *db_lookup_read(engine_t *e, db_t *db, const char *key, size_t len) {
     vobj_t *o = s_lookup(e, db, key, len, 1);
-    if (o) e->stats.keyspace_hits++;
-    else e->stats.keyspace_misses++;
+    if (o) {
+        e->stats.keyspace_hits++;
+    } else {
+        e->stats.keyspace_misses++;
+        notify_keyspace_event(e, NOTIFY_KEY_MISS, "keymiss", key, len, db->id);
+    }
     return o;
 }
 
@@ -137,6 +141,7 @@ void db_add(engine_t *e, db_t *db, const char *key, size_t len, vobj_t *val) {
     dict_entry_t *de = dict_add(db->keys, vstr_new(key, len), val);
     if (!de) abort(); /* the caller checked absence: a broken invariant, not input */
     blocking_signal_key(e, db, key, len);
+    notify_keyspace_event(e, NOTIFY_NEW, "new", key, len, db->id);
 }
 
 void db_overwrite(engine_t *e, db_t *db, const char *key, size_t len, vobj_t *val) {
@@ -161,6 +166,7 @@ void db_set(engine_t *e, db_t *db, const char *key, size_t len, vobj_t *val, int
         de->key = lk.k == &lk.u.hdr ? vstr_new(key, len) : lk.k;
         de->v.val = val;
         blocking_signal_key(e, db, key, len);
+        notify_keyspace_event(e, NOTIFY_NEW, "new", key, len, db->id);
         if (lk.k != &lk.u.hdr) return; /* the heap key now belongs to the entry */
     }
     s_lkey_done(&lk);

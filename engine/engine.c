@@ -225,8 +225,11 @@ void engine_execute(engine_t *e, client_t *c, int argc, const proto_arg_t *argv)
     c->argv = argv;
     /* the common checks, in Redis's order; a rejection inside MULTI dooms the EXEC */
     const command_t *cmd = command_lookup(argc, argv);
+    c->lastcmd = cmd; /* as Redis: set at lookup, also for queued and rejected commands */
     int rejected = 1;
-    if (!cmd) {
+    if (cmd && multi_exec_refused(c, cmd)) {
+        /* a refused EXEC aborts the transaction (EXECABORT, replied by engine/multi.c) */
+    } else if (!cmd) {
         s_reply_unknown(c, argc, argv);
     } else if ((cmd->arity > 0 && cmd->arity != argc) || argc < -cmd->arity || !cmd->proc) {
         reply_errorf(c, "wrong number of arguments for '%s' command", cmd->fullname);

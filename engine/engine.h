@@ -121,7 +121,8 @@ void notify_keyspace_event(engine_t *e, int type, const char *event, const char 
                            size_t keylen, int dbid);
 enum { NOTIFY_GENERIC = 1 << 2, NOTIFY_STRING = 1 << 3, NOTIFY_LIST = 1 << 4, NOTIFY_SET = 1 << 5,
        NOTIFY_HASH = 1 << 6, NOTIFY_ZSET = 1 << 7, NOTIFY_EXPIRED = 1 << 8,
-       NOTIFY_EVICTED = 1 << 9, NOTIFY_STREAM = 1 << 10 };
+       NOTIFY_EVICTED = 1 << 9, NOTIFY_STREAM = 1 << 10, NOTIFY_KEY_MISS = 1 << 11,
+       NOTIFY_NEW = 1 << 14 };
 
 /* ===================== clients ===================== */
 
@@ -188,6 +189,8 @@ void reply_null_array(client_t *c);                /* nil array: *-1 / _ */
 void reply_array(client_t *c, long long n);
 void reply_map(client_t *c, long long npairs);
 void reply_set(client_t *c, long long n);
+/* A push frame header (RESP3 ">n", RESP2 "*n"): pub/sub messages and confirmations. */
+void reply_push(client_t *c, long long n);
 void reply_double(client_t *c, double d);
 void reply_bool(client_t *c, int v);
 void reply_verbatim(client_t *c, const char *p, size_t len, const char *ext3);

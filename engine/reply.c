@@ -15,7 +15,8 @@ static buf_t *s_out(client_t *c) {
     if (fe->out_client != c) {
         if (fe->out_client) proto_reply_end(&fe->out, fe->out_lenpos);
         if (fe->out.len == 0) proto_begin(&fe->out, MSG_REPLY_BATCH);
-        fe->out_lenpos = proto_reply_begin(&fe->out, c->fe_id, 0);
+        fe->out_lenpos = proto_reply_begin(&fe->out, c->fe_id,
+                                           (c->flags & CLIENT_PUBSUB) ? REPLY_F_PUBSUB : 0);
         fe->out_count++;
         fe->out_client = c;
     }
@@ -80,6 +81,7 @@ void reply_null_array(client_t *c) { resp_null_array(s_out(c), c->resp); }
 void reply_array(client_t *c, long long n) { resp_array(s_out(c), n); }
 void reply_map(client_t *c, long long npairs) { resp_map(s_out(c), c->resp, npairs); }
 void reply_set(client_t *c, long long n) { resp_set(s_out(c), c->resp, n); }
+void reply_push(client_t *c, long long n) { resp_push(s_out(c), c->resp, n); }
 void reply_double(client_t *c, double d) { resp_double(s_out(c), c->resp, d); }
 void reply_bool(client_t *c, int v) { resp_bool(s_out(c), c->resp, v); }
 void reply_verbatim(client_t *c, const char *p, size_t len, const char *ext3) {

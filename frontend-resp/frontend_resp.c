@@ -29,6 +29,9 @@
 #define SLOT_MASK ((1u << SLOT_BITS) - 1)
 #define READ_CHUNK (64 * 1024)
 #define BATCH_SOFT_MAX (8 * 1024 * 1024) /* stop reading more this iteration past this */
+/* A subscriber that does not read its messages is dropped past this much queued output
+ * (Redis's default client-output-buffer-limit for pubsub clients, hard part). */
+#define PUBSUB_OUT_HARD_LIMIT ((size_t)32 * 1024 * 1024)
 
 typedef struct conn {
     uint32_t id; /* generation << SLOT_BITS | slot: what the engine knows us by */
@@ -312,6 +315,11 @@ static void s_handle_reply(frontend_t *f, const char *data, size_t len) {
         conn_t *c = s_conn_get(f, id);
         if (!c) continue; /* closed meanwhile */
         if (n) s_send(f, c, p, n);
+        if ((flags & REPLY_F_PUBSUB) && c->out.len - c->out_pos > PUBSUB_OUT_HARD_LIMIT) {
+            log_notice("closing client %s: its pub/sub output buffer passed the limit", c->addr);
+            s_conn_close(f, c, 1);
+            continue;
+        }
         if (flags & REPLY_F_CLOSE) c->close_after = 1;
         if (c->close_after && c->out.len == 0) s_conn_close(f, c, 1);
     }

@@ -45,6 +45,7 @@ enum { CONN_F_TLS = 1, CONN_F_UNIX = 2, CONN_F_HTTP = 4 };
 /* Reply record flags. */
 enum {
     REPLY_F_CLOSE = 1, /* close the connection after writing this record */
+    REPLY_F_PUBSUB = 2, /* the client has subscriptions: the pub/sub output limit applies */
 };
 
 /* Header: u16 magic, u8 version, u8 type, u32 count (records), u32 seq. A frontend numbers
