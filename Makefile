@@ -19,7 +19,7 @@ build: deps
 
 run: build
 	@mkdir -p data
-	./$(BUILD)/vole --addr 127.0.0.1:7379 --dir ./data $(ARGS)
+	./$(BUILD)/vole deploy/vole.conf $(ARGS)
 
 test: test-deps build
 	@bash tests/run-all.sh $(BUILD)

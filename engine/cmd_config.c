@@ -29,6 +29,15 @@ static struct {
 } s_extra;
 
 int config_notify_keyspace_events(void) { return s_extra.notify_flags; }
+
+static int s_parse_notify(const char *v);
+
+int config_init_notify_keyspace_events(const char *classes) {
+    int flags = s_parse_notify(classes);
+    if (flags < 0) return -1;
+    s_extra.notify_flags = flags;
+    return 0;
+}
 long long config_client_timeout(void) { return s_extra.timeout; }
 
 /* ===================== the table ===================== */

@@ -431,6 +431,10 @@ int engine_main(const vole_config_t *vc) {
     signal(SIGPIPE, SIG_IGN);
 
     engine_t *e = s_engine_new(&cfg);
+    if (config_init_notify_keyspace_events(vc->notify_keyspace_events) < 0) {
+        log_warn("invalid notify-keyspace-events '%s'", vc->notify_keyspace_events);
+        return 1;
+    }
     e->hb_fd = vc->hb_fd;
     if (e->hb_fd >= 0) fcntl(e->hb_fd, F_SETFL, fcntl(e->hb_fd, F_GETFL) | O_NONBLOCK);
 

@@ -207,6 +207,8 @@ void client_set_name(client_t *c, const char *p, size_t len);
 void clients_close_idle(engine_t *e);
 /* Settings held by cmd_config.c that other parts read. */
 int config_notify_keyspace_events(void);
+/* Sets the classes at start-up (the notify-keyspace-events flag); -1 when invalid. */
+int config_init_notify_keyspace_events(const char *classes);
 long long config_client_timeout(void);
 /* Deferred array length: returns a handle, then set_deferred_len(c, h, n). */
 size_t reply_deferred_len(client_t *c);

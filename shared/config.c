@@ -84,6 +84,10 @@ static const setting_t s_settings[] = {
      "what to evict at maxmemory: volatile-lru, allkeys-lru, volatile-lfu, allkeys-lfu, "
      "volatile-random, allkeys-random, volatile-ttl or noeviction",
      0},
+    {"notify-keyspace-events", "CLASSES", S_STR, F(notify_keyspace_events), 0, 0, NULL, "\"\"",
+     "keyspace events published on pub/sub, Redis's class letters (KEA = all); deploy/vole.conf "
+     "(used by make run) turns them all on",
+     0},
     {"enable-debug-command", "no|yes|local", S_ENUM, F(enable_debug_command), 0, 0, s_debug_modes,
      "no", "whether DEBUG may run: never, always, or from local connections only (as Redis)", 0},
     {"batches-in-flight", "N", S_INT, F(batches_in_flight), 1, 1024, NULL, "1",

@@ -30,6 +30,7 @@ typedef struct vole_config {
     long long maxmemory;
     char maxmemory_policy[32];
     char enable_debug_command[8]; /* no | yes | local, as in Redis */
+    char notify_keyspace_events[32]; /* Redis's class letters; "" = off (Redis's default) */
     /* frontend */
     int batches_in_flight; /* CMD_BATCHes a frontend may have unanswered (default 1) */
     char cpu_affinity[128]; /* CPUs for the engine and frontends: auto, none or a list */

@@ -41,6 +41,11 @@ int main(int argc, char **argv) {
         fprintf(stderr, "vole: %s\n", err);
         return 1;
     }
+    if (config_init_notify_keyspace_events(cfg.notify_keyspace_events) < 0) {
+        fprintf(stderr, "vole: invalid notify-keyspace-events '%s' (use the letters of "
+                        "Ag$lshzxeKEtmdn, as in Redis)\n", cfg.notify_keyspace_events);
+        return 1;
+    }
 
     if (cfg.role[0] == '\0') {
         const char *known[NROLES + 1];
