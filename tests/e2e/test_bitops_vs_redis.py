@@ -10,26 +10,12 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from lib.vole_proc import requires, start_redis, start_subject  # noqa: E402
+from lib.vole_proc import requires  # noqa: E402
 
 BIT_CMDS = ("setbit", "getbit", "bitcount", "bitpos", "bitop", "bitfield", "bitfield_ro")
 KEYS = ["k0", "k1", "k2", "k3"]
 TYPES = ["i1", "i2", "i5", "i7", "i8", "i9", "i15", "i16", "i31", "i32", "i33", "i63", "i64",
          "u1", "u2", "u7", "u8", "u9", "u31", "u32", "u62", "u63"]
-
-
-@pytest.fixture(scope="module")
-def servers():
-    r = start_redis()
-    try:
-        v = start_subject()
-    except Exception:
-        r.stop()
-        raise
-    yield r, v
-    r.stop()
-    rc = v.stop()
-    assert rc == 0, f"server exited with {rc}\n{v.log_tail()}"
 
 
 @pytest.fixture

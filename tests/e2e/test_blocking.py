@@ -3,127 +3,17 @@
 # follow-ups, disconnects, CLIENT UNBLOCK / KILL, MULTI/EXEC wake-ups) run on both servers over
 # raw sockets, and every frame each connection receives must be byte-identical. A step that
 # needs a client to be blocked first polls INFO's blocked_clients with a deadline.
-import socket
 import sys
 import time
 from pathlib import Path
 
-import pytest
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from lib.vole_proc import requires, start_redis, start_subject, wait_until  # noqa: E402
+from lib.resp_raw import RawConn  # noqa: E402
+from lib.vole_proc import requires, wait_until  # noqa: E402
 
 BLOCKING_CMDS = ("blpop", "brpop", "blmove", "brpoplpush", "blmpop", "bzpopmin", "bzpopmax",
                  "bzmpop", "client|unblock")
 TIMEOUT = 5.0
-
-
-def encode(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        if isinstance(a, int):
-            a = str(a)
-        if isinstance(a, str):
-            a = a.encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
-
-
-def frame_length(buf, pos=0):
-    """End offset of the RESP2/RESP3 value starting at pos, or -1 when incomplete."""
-    end = buf.find(b"\r\n", pos)
-    if end < 0:
-        return -1
-    t, body = buf[pos:pos + 1], buf[pos + 1:end]
-    nxt = end + 2
-    if t in b"+-:_,#(":
-        return nxt
-    if t in b"$=!":
-        n = int(body)
-        if n < 0:
-            return nxt
-        return nxt + n + 2 if len(buf) >= nxt + n + 2 else -1
-    if t in b"*>~%|":
-        n = int(body)
-        if n < 0:
-            return nxt
-        if t in b"%|":
-            n *= 2
-        for _ in range(n):
-            nxt = frame_length(buf, nxt)
-            if nxt < 0:
-                return -1
-        return nxt
-    raise AssertionError(f"bad RESP type {t!r} in {buf[pos:pos + 40]!r}")
-
-
-class RawConn:
-    """One connection sending commands and reading whole reply frames as raw bytes."""
-
-    def __init__(self, server):
-        self.sock = socket.create_connection((server.host, server.port), timeout=TIMEOUT)
-        self.buf = b""
-
-    def send(self, *args):
-        self.sock.sendall(encode(*args))
-
-    def send_many(self, *cmds):
-        """Pipelines several commands in one write."""
-        self.sock.sendall(b"".join(encode(*c) for c in cmds))
-
-    def frame(self, timeout=TIMEOUT):
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.buf:
-                n = frame_length(self.buf)
-                if n > 0:
-                    f, self.buf = self.buf[:n], self.buf[n:]
-                    return f
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"no complete frame; have {self.buf[:200]!r}")
-            self.sock.settimeout(left)
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("closed")
-            self.buf += chunk
-
-    def frames(self, n, timeout=TIMEOUT):
-        return [self.frame(timeout) for _ in range(n)]
-
-    def call(self, *args):
-        self.send(*args)
-        return self.frame()
-
-    def nothing_pending(self, wait=0.05):
-        """True when no bytes arrive within wait seconds."""
-        if self.buf:
-            return False
-        self.sock.settimeout(wait)
-        try:
-            chunk = self.sock.recv(65536)
-        except socket.timeout:
-            return True
-        self.buf += chunk
-        return not chunk
-
-    def closed_by_peer(self, timeout=TIMEOUT):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.sock.settimeout(max(0.01, deadline - time.monotonic()))
-            try:
-                chunk = self.sock.recv(65536)
-            except socket.timeout:
-                return False
-            except OSError:
-                return True
-            if not chunk:
-                return True
-            self.buf += chunk
-        return False
-
-    def close(self):
-        self.sock.close()
 
 
 def info_field(conn, name):
@@ -138,20 +28,6 @@ def wait_blocked(ctl, n):
     """Waits until exactly n clients are blocked (so later steps happen after they blocked)."""
     got = wait_until(lambda: info_field(ctl, "blocked_clients") == n, TIMEOUT)
     assert got, f"blocked_clients never reached {n} (now {info_field(ctl, 'blocked_clients')})"
-
-
-@pytest.fixture(scope="module")
-def servers():
-    r = start_redis()
-    try:
-        v = start_subject()
-    except Exception:
-        r.stop()
-        raise
-    yield r, v
-    r.stop()
-    rc = v.stop()
-    assert rc == 0, f"server exited with {rc}\n{v.log_tail()}"
 
 
 def run_both(servers, scenario):

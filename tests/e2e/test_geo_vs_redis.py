@@ -3,106 +3,27 @@
 # and boxes, every option, near the poles and the antimeridian, huge and tiny radii, points
 # sharing coordinates) must come back as the very same reply bytes.
 import random
-import socket
 import sys
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from lib.vole_proc import requires, start_redis, start_subject  # noqa: E402
+from lib.resp_raw import RawConn  # noqa: E402
+from lib.vole_proc import requires  # noqa: E402
 
 GEO_CMDS = ("geoadd", "geopos", "geodist", "geohash", "geosearch", "geosearchstore",
             "georadius", "georadiusbymember", "georadius_ro", "georadiusbymember_ro")
 LAT_MAX = 85.05112878
 UNITS = ["m", "km", "ft", "mi", "M", "KM", "Ft", "mI"]
-
-
-class RawConn:
-    """A RESP connection returning each reply as its exact bytes."""
-
-    def __init__(self, host, port):
-        self.sock = socket.create_connection((host, port), timeout=30)
-        self.buf = b""
-
-    def close(self):
-        self.sock.close()
-
-    def _fill(self):
-        chunk = self.sock.recv(1 << 20)
-        if not chunk:
-            raise ConnectionError("server closed the connection")
-        self.buf += chunk
-
-    def _line_end(self, pos):
-        while True:
-            i = self.buf.find(b"\r\n", pos)
-            if i >= 0:
-                return i
-            self._fill()
-
-    def _skip(self, pos):
-        """The offset just past the reply starting at pos."""
-        while len(self.buf) <= pos:
-            self._fill()
-        t = self.buf[pos:pos + 1]
-        end = self._line_end(pos)
-        if t in (b"+", b"-", b":", b",", b"_", b"#", b"("):
-            return end + 2
-        n = int(self.buf[pos + 1:end])
-        if t in (b"$", b"="):
-            if n < 0:
-                return end + 2
-            while len(self.buf) < end + 2 + n + 2:
-                self._fill()
-            return end + 2 + n + 2
-        if t in (b"*", b"~", b">", b"%", b"|"):
-            if t in (b"%", b"|"):
-                n *= 2
-            p = end + 2
-            for _ in range(max(n, 0)):
-                p = self._skip(p)
-            return p
-        raise ConnectionError(f"unexpected reply type {t!r}")
-
-    def pipeline(self, cmds):
-        out = b""
-        for args in cmds:
-            out += b"*%d\r\n" % len(args)
-            for a in args:
-                a = a if isinstance(a, bytes) else str(a).encode()
-                out += b"$%d\r\n%s\r\n" % (len(a), a)
-        self.sock.sendall(out)
-        return [self.read_reply() for _ in cmds]
-
-    def read_reply(self):
-        end = self._skip(0)
-        reply, self.buf = self.buf[:end], self.buf[end:]
-        return reply
-
-    def call(self, *args):
-        return self.pipeline([args])[0]
-
-
-@pytest.fixture(scope="module")
-def servers():
-    r = start_redis()
-    try:
-        v = start_subject()
-    except Exception:
-        r.stop()
-        raise
-    yield r, v
-    r.stop()
-    rc = v.stop()
-    assert rc == 0, f"server exited with {rc}\n{v.log_tail()}"
+TIMEOUT = 30.0    # big pipelines of searches: the wait for one reply
 
 
 @pytest.fixture(scope="module")
 def conns(servers):
     r, v = servers
     requires(v, *GEO_CMDS)
-    a, b = RawConn(r.host, r.port), RawConn(v.host, v.port)
+    a, b = RawConn(r, timeout=TIMEOUT), RawConn(v, timeout=TIMEOUT)
     yield a, b
     a.close()
     b.close()
@@ -412,7 +333,7 @@ def test_keyspace_events(servers):
     requires(v, "psubscribe")
     got = []
     for srv in (r, v):
-        ctl, sub = RawConn(srv.host, srv.port), RawConn(srv.host, srv.port)
+        ctl, sub = RawConn(srv, timeout=TIMEOUT), RawConn(srv, timeout=TIMEOUT)
         try:
             ctl.call("FLUSHALL")
             ctl.call("CONFIG", "SET", "notify-keyspace-events", "KEA")
@@ -420,7 +341,7 @@ def test_keyspace_events(servers):
             ctl.pipeline(WRITES + [["SET", "w:sentinel", "1"]])
             msgs = []
             while not msgs or not (b"__keyevent" in msgs[-1] and b"w:sentinel" in msgs[-1]):
-                msgs.append(sub.read_reply())
+                msgs.append(sub.frame())
             got.append(msgs)
         finally:
             ctl.call("CONFIG", "SET", "notify-keyspace-events", "")

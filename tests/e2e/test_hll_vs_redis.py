@@ -11,24 +11,10 @@ import pytest
 import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from lib.vole_proc import requires, start_redis, start_subject  # noqa: E402
+from lib.vole_proc import requires  # noqa: E402
 
 HLL_CMDS = ("pfadd", "pfcount", "pfmerge")
 BATCH = 1000
-
-
-@pytest.fixture(scope="module")
-def servers():
-    r = start_redis()
-    try:
-        v = start_subject()
-    except Exception:
-        r.stop()
-        raise
-    yield r, v
-    r.stop()
-    rc = v.stop()
-    assert rc == 0, f"server exited with {rc}\n{v.log_tail()}"
 
 
 @pytest.fixture

@@ -3,8 +3,6 @@
 # and every reply must be the same bytes. Covers writes, creation, deletion and expiry of
 # watched keys by others, FLUSHALL/FLUSHDB/SWAPDB, keys already stale when watched (active
 # expiry off), disconnects, and that a transaction's writes are never seen half done.
-import os
-import socket
 import sys
 import time
 from pathlib import Path
@@ -12,52 +10,17 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from lib.vole_proc import requires, start_redis, start_subject  # noqa: E402
+from lib.resp_raw import RawConn, encode  # noqa: E402
+from lib.vole_proc import requires  # noqa: E402
 
 TX_CMDS = ("multi", "exec", "discard", "watch", "unwatch")
+TIMEOUT = 10.0
 
 
-class Raw:
-    """A connection that returns each reply as its raw bytes."""
-
-    def __init__(self, srv, timeout=10.0):
-        self.sock = socket.create_connection((srv.host, srv.port), timeout=timeout)
-        self.f = self.sock.makefile("rb")
-
-    @staticmethod
-    def encode(*args):
-        args = [a if isinstance(a, bytes) else str(a).encode() for a in args]
-        return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args)
-
-    def send(self, *args):
-        self.sock.sendall(self.encode(*args))
-
-    def read(self):
-        line = self.f.readline()
-        if not line.endswith(b"\r\n"):
-            raise ConnectionError(f"truncated reply {line!r}")
-        t = line[:1]
-        if t in b"*>~%|":
-            n = int(line[1:-2])
-            if n < 0:
-                return line
-            n *= 2 if t in b"%|" else 1
-            return line + b"".join(self.read() for _ in range(n))
-        if t in b"$=!":
-            n = int(line[1:-2])
-            return line if n < 0 else line + self.f.read(n + 2)
-        return line
-
-    def cmd(self, *args):
-        self.send(*args)
-        return self.read()
-
-    def close(self):
-        try:
-            self.f.close()
-            self.sock.close()
-        except OSError:
-            pass
+@pytest.fixture(scope="module")
+def server_args():
+    """Both servers take DEBUG: the tests turn active expiry off with DEBUG SET-ACTIVE-EXPIRE."""
+    return ("--enable-debug-command", "yes")
 
 
 def pause_ms(ms):
@@ -67,30 +30,13 @@ def pause_ms(ms):
         time.sleep(0.005)
 
 
-@pytest.fixture(scope="module")
-def servers():
-    args = ("--enable-debug-command", "yes")
-    r = start_redis(extra_args=args)
-    try:
-        # start_subject drops extra_args when the subject is a second redis-server
-        v = (start_redis(extra_args=args) if os.environ.get("VOLE_TESTS_AGAINST_REDIS")
-             else start_subject(extra_args=args))
-    except Exception:
-        r.stop()
-        raise
-    yield r, v
-    r.stop()
-    rc = v.stop()
-    assert rc == 0, f"server exited with {rc}\n{v.log_tail()}"
-
-
 @pytest.fixture
 def both(servers):
     r, v = servers
     requires(v, *TX_CMDS)
     for s in (r, v):
-        c = Raw(s)
-        assert c.cmd("FLUSHALL") == b"+OK\r\n"
+        c = RawConn(s, timeout=TIMEOUT)
+        assert c.call("FLUSHALL") == b"+OK\r\n"
         c.close()
     return servers
 
@@ -107,8 +53,8 @@ def run(srv, steps):
                 continue
             who = step[0]
             if who not in conns:
-                conns[who] = Raw(srv)
-            out.append((who, step[1:], conns[who].cmd(*step[1:])))
+                conns[who] = RawConn(srv, timeout=TIMEOUT)
+            out.append((who, step[1:], conns[who].call(*step[1:])))
     finally:
         for c in conns.values():
             c.close()
@@ -242,18 +188,18 @@ def test_disconnects(both):
     r, v = both
     for s in (r, v):
         # a watcher and a client in MULTI go away; the others carry on
-        a, b = Raw(s), Raw(s)
-        a.cmd("WATCH", "k", "j")
-        a.cmd("MULTI")
-        a.cmd("SET", "k", "1")
+        a, b = RawConn(s, timeout=TIMEOUT), RawConn(s, timeout=TIMEOUT)
+        a.call("WATCH", "k", "j")
+        a.call("MULTI")
+        a.call("SET", "k", "1")
         a.close()
-        c = Raw(s)
-        c.cmd("WATCH", "k")
-        assert b.cmd("SET", "k", "2") == b"+OK\r\n"
-        assert b.cmd("FLUSHALL") == b"+OK\r\n"
-        assert c.cmd("MULTI") == b"+OK\r\n"
-        c.cmd("PING")
-        assert c.cmd("EXEC") == NIL
+        c = RawConn(s, timeout=TIMEOUT)
+        c.call("WATCH", "k")
+        assert b.call("SET", "k", "2") == b"+OK\r\n"
+        assert b.call("FLUSHALL") == b"+OK\r\n"
+        assert c.call("MULTI") == b"+OK\r\n"
+        c.call("PING")
+        assert c.call("EXEC") == NIL
         b.close()
         c.close()
 
@@ -264,14 +210,14 @@ def test_queued_commands_copy_their_arguments(both):
     r, v = both
     outs = []
     for s in (r, v):
-        a = Raw(s)
+        a = RawConn(s, timeout=TIMEOUT)
         big = b"x" * 100000
-        a.sock.sendall(Raw.encode("MULTI") + Raw.encode("SET", "big", big) +
-                       b"".join(Raw.encode("RPUSH", "l", "v%d" % i) for i in range(200)) +
-                       Raw.encode("STRLEN", "big"))
-        replies = [a.read() for _ in range(203)]
-        replies.append(a.cmd("EXEC"))
-        replies.append(a.cmd("LRANGE", "l", "195", "-1"))
+        a.sock.sendall(encode("MULTI") + encode("SET", "big", big) +
+                       b"".join(encode("RPUSH", "l", "v%d" % i) for i in range(200)) +
+                       encode("STRLEN", "big"))
+        replies = [a.frame() for _ in range(203)]
+        replies.append(a.call("EXEC"))
+        replies.append(a.call("LRANGE", "l", "195", "-1"))
         outs.append(replies)
         a.close()
     assert outs[0] == outs[1]
@@ -284,18 +230,18 @@ def test_transaction_is_atomic(both):
     r, v = both
     n = 300
     for s in (r, v):
-        a, b = Raw(s), Raw(s)
+        a, b = RawConn(s, timeout=TIMEOUT), RawConn(s, timeout=TIMEOUT)
         seen = set()
         for rnd in range(5):
-            a.sock.sendall(Raw.encode("MULTI") + Raw.encode("INCR", "ctr") * n +
-                           Raw.encode("EXEC"))
+            a.sock.sendall(encode("MULTI") + encode("INCR", "ctr") * n +
+                           encode("EXEC"))
             done = False
             while not done:
-                val = b.cmd("GET", "ctr")
+                val = b.call("GET", "ctr")
                 seen.add(val)
                 done = val == b"$%d\r\n%d\r\n" % (len(str(n * (rnd + 1))), n * (rnd + 1))
             for _ in range(n + 2):
-                a.read()
+                a.frame()
         allowed = {b"$-1\r\n"} | {b"$%d\r\n%d\r\n" % (len(str(n * k)), n * k)
                                    for k in range(1, 6)}
         assert seen <= allowed, f"{s.kind} showed a half-done transaction: {seen - allowed}"
@@ -324,23 +270,23 @@ def test_client_list_shows_queue(both):
     r, v = both
     results = []
     for s in (r, v):
-        a, b = Raw(s), Raw(s)
-        aid = a.cmd("CLIENT", "ID")[1:-2].decode()
+        a, b = RawConn(s, timeout=TIMEOUT), RawConn(s, timeout=TIMEOUT)
+        aid = a.call("CLIENT", "ID")[1:-2].decode()
 
         def fields():
-            raw = b.cmd("CLIENT", "LIST", "ID", aid).decode()
+            raw = b.call("CLIENT", "LIST", "ID", aid).decode()
             return _client_field(raw, "multi"), _client_field(raw, "flags")
 
         seq = [fields()]
-        a.cmd("MULTI")
+        a.call("MULTI")
         seq.append(fields())
-        a.cmd("SET", "x", "1")
-        a.cmd("GET", "x")
+        a.call("SET", "x", "1")
+        a.call("GET", "x")
         seq.append(fields())
-        a.cmd("NOSUCHCMD")
-        a.cmd("GET", "x")
+        a.call("NOSUCHCMD")
+        a.call("GET", "x")
         seq.append(fields())
-        a.cmd("DISCARD")
+        a.call("DISCARD")
         seq.append(fields())
         results.append(seq)
         a.close()
@@ -368,7 +314,7 @@ def test_over_maxmemory(both):
         out = compare(both, steps)
     finally:
         for s in both:
-            c = Raw(s)
-            c.cmd("CONFIG", "SET", "maxmemory", "0")
+            c = RawConn(s, timeout=TIMEOUT)
+            c.call("CONFIG", "SET", "maxmemory", "0")
             c.close()
     assert out[-3][2].startswith(b"-EXECABORT Transaction discarded because of: OOM")

@@ -7,34 +7,11 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from lib.vole_proc import requires, start_redis, start_subject  # noqa: E402
-from test_pubsub import RawConn, TIMEOUT  # noqa: E402
+from lib.resp_raw import DEFAULT_TIMEOUT, RawConn  # noqa: E402
+from lib.vole_proc import requires  # noqa: E402
 
 END = b"*3\r\n$7\r\nmessage\r\n$7\r\nnke:end\r\n$3\r\nend\r\n"
-
-
-@pytest.fixture(scope="module")
-def servers():
-    r = start_redis()
-    try:
-        v = start_subject()
-    except Exception:
-        r.stop()
-        raise
-    yield r, v
-    r.stop()
-    rc = v.stop()
-    assert rc == 0, f"server exited with {rc}\n{v.log_tail()}"
-
-
-@pytest.fixture
-def opened():
-    conns = []
-    yield conns
-    for c in conns:
-        c.close()
 
 
 def events(server, opened, flags, commands, pattern="__key*__:*", resp3=False):
@@ -146,7 +123,7 @@ def test_expired_event(servers, opened):
         sub.call("PSUBSCRIBE", "__key*__:*")
         got = [ctl.call("SET", "ex", "v", "PX", "50")]
         got += sub.frames(2)  # set
-        got += sub.frames(2, timeout=TIMEOUT)  # expired, keyspace then keyevent
+        got += sub.frames(2, timeout=DEFAULT_TIMEOUT)  # expired, keyspace then keyevent
         got.append(ctl.call("EXISTS", "ex"))
         ctl.call("CONFIG", "SET", "notify-keyspace-events", "")
         out.append(got)

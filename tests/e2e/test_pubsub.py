@@ -4,120 +4,17 @@
 # to its hash tables (UNSUBSCRIBE without arguments) are compared as multisets.
 import socket
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from lib.vole_proc import requires, start_redis, start_subject, wait_until  # noqa: E402
+from lib.resp_raw import RawConn  # noqa: E402
+from lib.vole_proc import requires, wait_until  # noqa: E402
 
 PUBSUB_CMDS = ("subscribe", "unsubscribe", "psubscribe", "punsubscribe", "publish",
                "ssubscribe", "sunsubscribe", "spublish", "pubsub|numsub", "pubsub|numpat")
 TIMEOUT = 5.0
-
-
-def encode(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        if isinstance(a, int):
-            a = str(a)
-        if isinstance(a, str):
-            a = a.encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
-
-
-def frame_length(buf, pos=0):
-    """End offset of the RESP2/RESP3 value starting at pos, or -1 when incomplete."""
-    end = buf.find(b"\r\n", pos)
-    if end < 0:
-        return -1
-    t, body = buf[pos:pos + 1], buf[pos + 1:end]
-    nxt = end + 2
-    if t in b"+-:_,#(":
-        return nxt
-    if t in b"$=!":
-        n = int(body)
-        if n < 0:
-            return nxt
-        return nxt + n + 2 if len(buf) >= nxt + n + 2 else -1
-    if t in b"*>~%|":
-        n = int(body)
-        if n < 0:
-            return nxt
-        if t in b"%|":
-            n *= 2
-        for _ in range(n):
-            nxt = frame_length(buf, nxt)
-            if nxt < 0:
-                return -1
-        return nxt
-    raise AssertionError(f"bad RESP type {t!r} in {buf[pos:pos + 40]!r}")
-
-
-class RawConn:
-    """One connection sending commands and reading whole reply/push frames as raw bytes."""
-
-    def __init__(self, server):
-        self.sock = socket.create_connection((server.host, server.port), timeout=TIMEOUT)
-        self.buf = b""
-
-    def send(self, *args):
-        self.sock.sendall(encode(*args))
-
-    def frame(self, timeout=TIMEOUT):
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.buf:
-                n = frame_length(self.buf)
-                if n > 0:
-                    f, self.buf = self.buf[:n], self.buf[n:]
-                    return f
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"no complete frame; have {self.buf[:200]!r}")
-            self.sock.settimeout(left)
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("closed")
-            self.buf += chunk
-
-    def frames(self, n, timeout=TIMEOUT):
-        return [self.frame(timeout) for _ in range(n)]
-
-    def call(self, *args):
-        self.send(*args)
-        return self.frame()
-
-    def nothing_pending(self, wait=0.05):
-        """True when no bytes arrive within wait seconds (used after a barrier)."""
-        if self.buf:
-            return False
-        self.sock.settimeout(wait)
-        try:
-            chunk = self.sock.recv(65536)
-        except socket.timeout:
-            return True
-        self.buf += chunk
-        return not chunk
-
-    def close(self):
-        self.sock.close()
-
-
-@pytest.fixture(scope="module")
-def servers():
-    r = start_redis()
-    try:
-        v = start_subject()
-    except Exception:
-        r.stop()
-        raise
-    yield r, v
-    r.stop()
-    rc = v.stop()
-    assert rc == 0, f"server exited with {rc}\n{v.log_tail()}"
 
 
 @pytest.fixture

@@ -6,38 +6,13 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from lib.vole_proc import requires, start_redis, start_subject  # noqa: E402
-from test_pubsub import RawConn  # noqa: E402
+from lib.resp_raw import RawConn  # noqa: E402
+from lib.vole_proc import requires  # noqa: E402
 
 END = b"*3\r\n$7\r\nmessage\r\n$7\r\nxev:end\r\n$3\r\nend\r\n"
 STREAM_CMDS = ("xadd", "xrange", "xdel", "xtrim", "xsetid", "xgroup", "xreadgroup", "xack",
                "xpending", "xclaim", "xautoclaim", "xinfo")
-
-
-@pytest.fixture(scope="module")
-def servers():
-    r = start_redis()
-    try:
-        v = start_subject()
-    except Exception:
-        r.stop()
-        raise
-    yield r, v
-    r.stop()
-    rc = v.stop()
-    assert rc == 0, f"server exited with {rc}\n{v.log_tail()}"
-
-
-@pytest.fixture
-def opened():
-    conns = []
-    yield conns
-    for c in conns:
-        c.close()
 
 
 def bulk(reply):
