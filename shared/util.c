@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 int str_to_ull(const char *s, size_t len, unsigned long long *out) {
     if (len == 0 || len > 20) return 0;
@@ -248,6 +250,22 @@ int glob_match(const char *pat, size_t patlen, const char *s, size_t slen, int n
     int skip = 0;
     return s_glob(pat, patlen, s, slen, nocase, &skip, 0);
 }
+
+static uint64_t s_rng;
+
+uint64_t rand_u64(void) {
+    if (s_rng == 0) {
+        if (getrandom(&s_rng, sizeof s_rng, 0) != (ssize_t)sizeof s_rng)
+            s_rng = (uint64_t)now_us() ^ ((uint64_t)getpid() << 32);
+        if (s_rng == 0) s_rng = 0x9e3779b97f4a7c15ULL;
+    }
+    s_rng ^= s_rng >> 12;
+    s_rng ^= s_rng << 25;
+    s_rng ^= s_rng >> 27;
+    return s_rng * 0x2545f4914f6cdd1dULL;
+}
+
+uint64_t rand_below(uint64_t n) { return (uint64_t)(((unsigned __int128)rand_u64() * n) >> 64); }
 
 int64_t now_us(void) {
     struct timespec ts;

@@ -31,6 +31,12 @@ unsigned long long mem_unit(const char *suffix);
 /* Redis's glob: * ? [abc] [^a] [a-z] and \ escapes; binary safe. Returns 1 on match. */
 int glob_match(const char *pat, size_t patlen, const char *s, size_t slen, int nocase);
 
+/* Fast non-cryptographic randomness (xorshift64*, seeded from the kernel on first use) for
+ * random replies, sampling and skip-list levels. */
+uint64_t rand_u64(void);
+/* Uniform in [0, n), n > 0 (multiply-shift, no modulo bias worth speaking of). */
+uint64_t rand_below(uint64_t n);
+
 int64_t now_us(void);
 int64_t now_ms(void);
 /* Monotonic clock in microseconds. */

@@ -4,16 +4,12 @@
 
 #include <stdlib.h>
 
+#include "shared/util.h"
+
 #define IDM_MAXLEVEL 32
 
-static uint64_t s_rng = 0x9e3779b97f4a7c15ULL;
-
 static int s_random_level(void) {
-    /* xorshift64: only the level distribution matters here, not the quality */
-    s_rng ^= s_rng << 13;
-    s_rng ^= s_rng >> 7;
-    s_rng ^= s_rng << 17;
-    uint64_t r = s_rng;
+    uint64_t r = rand_u64();
     int lvl = 1;
     while (lvl < IDM_MAXLEVEL && (r & 3) == 0) {
         lvl++;

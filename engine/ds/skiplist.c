@@ -4,7 +4,8 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include "shared/util.h"
 
 /* ---------- nodes ---------- */
 
@@ -34,18 +35,10 @@ void zsl_free_node(zsl_node_t *n) { free(n); }
 
 size_t zsl_node_size(const zsl_node_t *n) { return s_node_bytes(n->nlevel, n->ele.len); }
 
-/* xorshift64*: cheap, and independent of the process-wide random() sequence. */
-static uint64_t s_rng;
-
 static int s_random_level(void) {
-    if (!s_rng)
-        s_rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)(uintptr_t)&s_rng ^ 0x9e3779b97f4a7c15ULL;
     int level = 1;
     for (;;) {
-        s_rng ^= s_rng >> 12;
-        s_rng ^= s_rng << 25;
-        s_rng ^= s_rng >> 27;
-        uint64_t r = s_rng * 0x2545F4914F6CDD1DULL;
+        uint64_t r = rand_u64();
         /* each 2-bit group is one coin with p = 1/4; 32 groups cover the max level */
         for (int i = 0; i < 32; i++, r >>= 2) {
             if ((r & 3) != 0 || level >= ZSL_MAXLEVEL) return level;

@@ -68,25 +68,6 @@ static dict_entry_t *s_ht_find(const vobj_t *h, const char *f, size_t flen) {
 }
 
 /* Random numbers for HRANDFIELD: xorshift64*, seeded once per process. */
-static uint64_t s_rng;
-
-static uint64_t s_rand(void) {
-    if (s_rng == 0) {
-        if (getrandom(&s_rng, sizeof s_rng, 0) != (ssize_t)sizeof s_rng)
-            s_rng = (uint64_t)now_us() ^ ((uint64_t)getpid() << 32);
-        if (s_rng == 0) s_rng = 0x9e3779b97f4a7c15ULL;
-    }
-    s_rng ^= s_rng >> 12;
-    s_rng ^= s_rng << 25;
-    s_rng ^= s_rng >> 27;
-    return s_rng * 0x2545f4914f6cdd1dULL;
-}
-
-/* Uniform in [0, n), n > 0. */
-static uint64_t s_rand_below(uint64_t n) {
-    return (uint64_t)(((unsigned __int128)s_rand() * n) >> 64);
-}
-
 static void s_from_entry(const dict_entry_t *de, hash_field_t *out) {
     const vstr_t *f = de->key, *v = de->v.val;
     out->f = f->ptr;
@@ -327,7 +308,7 @@ void hash_type_random(const vobj_t *h, hash_field_t *out) {
     if (h->enc == ENC_LISTPACK) {
         fvpack_t *p = s_fvp(h);
         fvp_pair_t pr;
-        fvp_get(p, fvp_index(p, (uint32_t)s_rand_below(fvp_count(p))), &pr);
+        fvp_get(p, fvp_index(p, (uint32_t)rand_below(fvp_count(p))), &pr);
         s_from_pair(&pr, out);
         return;
     }
@@ -662,7 +643,7 @@ static void s_rand_unique(client_t *c, vobj_t *o, uint64_t count, int withvalues
         uint64_t left = size, need = count;
         for (size_t off = fvp_first(p); off != FVP_NONE && need; off = pr.next, left--) {
             fvp_get(p, off, &pr);
-            if (s_rand_below(left) >= need) continue;
+            if (rand_below(left) >= need) continue;
             s_from_pair(&pr, &hf);
             s_reply_rand(c, &hf, withvalues);
             need--;
@@ -682,7 +663,7 @@ static void s_rand_unique(client_t *c, vobj_t *o, uint64_t count, int withvalues
             all[n++] = de;
         dict_iter_done(&it);
         for (uint64_t i = 0; i < count; i++) {
-            uint64_t j = i + s_rand_below(n - i);
+            uint64_t j = i + rand_below(n - i);
             dict_entry_t *t = all[i];
             all[i] = all[j];
             all[j] = t;
@@ -734,7 +715,7 @@ static void s_hrandfield_count(client_t *c, long long l, int withvalues) {
                 offs[n++] = off;
             }
             while (count--) {
-                fvp_get(p, offs[s_rand_below(n)], &pr);
+                fvp_get(p, offs[rand_below(n)], &pr);
                 s_from_pair(&pr, &hf);
                 s_reply_rand(c, &hf, withvalues);
                 if ((count & 1023) == 0 && s_reply_runaway(c)) break;

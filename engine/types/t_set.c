@@ -58,25 +58,6 @@ static const vstr_t *s_probe_for(const char *p, size_t len) {
 }
 
 /* Random numbers for SPOP/SRANDMEMBER: xorshift64*, seeded once per process. */
-static uint64_t s_rng;
-
-static uint64_t s_rand(void) {
-    if (s_rng == 0) {
-        if (getrandom(&s_rng, sizeof s_rng, 0) != (ssize_t)sizeof s_rng)
-            s_rng = (uint64_t)now_us() ^ ((uint64_t)getpid() << 32);
-        if (s_rng == 0) s_rng = 0x9e3779b97f4a7c15ULL;
-    }
-    s_rng ^= s_rng >> 12;
-    s_rng ^= s_rng << 25;
-    s_rng ^= s_rng >> 27;
-    return s_rng * 0x2545f4914f6cdd1dULL;
-}
-
-/* Uniform in [0, n), n > 0 (multiply-shift: no modulo bias worth speaking of). */
-static uint64_t s_rand_below(uint64_t n) {
-    return (uint64_t)(((unsigned __int128)s_rand() * n) >> 64);
-}
-
 static intset_t *s_is(const vobj_t *set) { return set->v.p; }
 static dict_t *s_ht(const vobj_t *set) { return set->v.p; }
 
@@ -271,7 +252,7 @@ void set_type_random(const vobj_t *set, set_member_t *m) {
         const intset_t *is = s_is(set);
         m->p = NULL;
         m->len = 0;
-        m->ll = intset_get(is, (uint32_t)s_rand_below(intset_len(is)));
+        m->ll = intset_get(is, (uint32_t)rand_below(intset_len(is)));
         return;
     }
     const vstr_t *k = dict_random_fair(s_ht(set))->key;
@@ -293,7 +274,7 @@ static vstr_t *s_ht_pop(dict_t *d) {
 vstr_t *set_type_pop_random(vobj_t *set) {
     if (set->enc == ENC_HT) return s_ht_pop(s_ht(set));
     intset_t *is = s_is(set);
-    int64_t v = intset_get(is, (uint32_t)s_rand_below(intset_len(is)));
+    int64_t v = intset_get(is, (uint32_t)rand_below(intset_len(is)));
     int removed;
     set->v.p = intset_remove(is, v, &removed);
     char buf[24];
@@ -313,7 +294,7 @@ void set_type_pop_count(const engine_t *e, vobj_t *set, uint64_t count, set_memb
         while (count--) {
             if (set->enc == ENC_INTSET) {
                 intset_t *is = s_is(set);
-                int64_t v = intset_get(is, (uint32_t)s_rand_below(intset_len(is)));
+                int64_t v = intset_get(is, (uint32_t)rand_below(intset_len(is)));
                 int removed;
                 set->v.p = intset_remove(is, v, &removed);
                 fn(priv, buf, (size_t)ll_to_str(buf, v));
@@ -924,7 +905,7 @@ static void s_srandmember_distinct(client_t *c, const vobj_t *set, uint64_t coun
             n++;
         set_iter_done(&it);
         for (uint64_t i = 0; i < count; i++) {
-            uint64_t j = i + s_rand_below(n - i);
+            uint64_t j = i + rand_below(n - i);
             set_member_t t = all[i];
             all[i] = all[j];
             all[j] = t;
@@ -940,7 +921,7 @@ static void s_srandmember_distinct(client_t *c, const vobj_t *set, uint64_t coun
         uint64_t id; /* the member's position (intset) or its string's address, never 0 */
         if (set->enc == ENC_INTSET) {
             const intset_t *is = s_is(set);
-            uint64_t pos = s_rand_below(intset_len(is));
+            uint64_t pos = rand_below(intset_len(is));
             m = (set_member_t){NULL, 0, intset_get(is, (uint32_t)pos)};
             id = pos + 1;
         } else {

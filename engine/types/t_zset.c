@@ -784,21 +784,10 @@ int zset_parse_lex_range(const proto_arg_t *min, const proto_arg_t *max, zlex_ra
 
 /* ===================== helpers for the commands ===================== */
 
-static uint64_t s_rng;
-
-static uint64_t s_rand64(void) {
-    if (!s_rng)
-        s_rng = (uint64_t)now_us() ^ ((uint64_t)(uintptr_t)&s_rng << 16) ^ 0x9e3779b97f4a7c15ULL;
-    s_rng ^= s_rng >> 12;
-    s_rng ^= s_rng << 25;
-    s_rng ^= s_rng >> 27;
-    return s_rng * 0x2545F4914F6CDD1DULL;
-}
-
 /* A uniformly random member, O(1) for listpack and O(log n) for skiplist (by rank). */
 static void s_random_member(const vobj_t *z, const char **m, size_t *len, double *score) {
     unsigned long n = zset_length(z);
-    unsigned long r = (unsigned long)(s_rand64() % n);
+    unsigned long r = (unsigned long)(rand_below(n));
     if (z->enc == ENC_LISTPACK) {
         const zpk_t *p = s_pk(z);
         *m = s_zpk_member(p, (uint32_t)r, len);
@@ -1494,7 +1483,7 @@ static void s_zrandmember_count(client_t *c, long long l, int withscores) {
         for (unsigned long i = 0; i < size; i++)
             all[i] = i;
         for (unsigned long i = 0; i < count; i++) {
-            unsigned long j = i + (unsigned long)(s_rand64() % (size - i));
+            unsigned long j = i + (unsigned long)(rand_u64() % (size - i));
             unsigned long t = all[i];
             all[i] = all[j];
             all[j] = t;
@@ -1510,7 +1499,7 @@ static void s_zrandmember_count(client_t *c, long long l, int withscores) {
             seen[i] = ULONG_MAX;
         unsigned long got = 0;
         while (got < count) {
-            unsigned long r = (unsigned long)(s_rand64() % size);
+            unsigned long r = (unsigned long)(rand_u64() % size);
             unsigned long h = (unsigned long)((r * 0x9e3779b97f4a7c15ULL) >> 7) & (cap - 1);
             while (seen[h] != ULONG_MAX && seen[h] != r)
                 h = (h + 1) & (cap - 1);
