@@ -1,6 +1,7 @@
 /* The engine's client registry (one client per frontend connection) and the argument
  * helpers handlers use to parse numbers and look keys up with Redis's error replies. */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +104,52 @@ int arg_positive_or_reply(client_t *c, const proto_arg_t *a, long long *out, con
         reply_error(c, err ? err : "value is out of range, must be positive");
         return -1;
     }
+    return 0;
+}
+
+int arg_cursor_or_reply(client_t *c, const proto_arg_t *a, uint64_t *out) {
+    /* as Redis: strtoul over the argument as a C string, no leading space, no junk */
+    char stack[64];
+    char *s = a->len < sizeof stack ? stack : malloc(a->len + 1);
+    if (!s) abort();
+    memcpy(s, a->ptr, a->len);
+    s[a->len] = '\0';
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    int bad = (s[0] == ' ' || (s[0] >= '\t' && s[0] <= '\r')) || *end != '\0' || errno == ERANGE;
+    if (s != stack) free(s);
+    if (bad) {
+        reply_error(c, "invalid cursor");
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int scan_opts_or_reply(client_t *c, int first, long long *count, const proto_arg_t **pat,
+                       const proto_arg_t **type) {
+    *pat = NULL;
+    if (type) *type = NULL;
+    for (int i = first; i < c->argc; i += 2) {
+        int more = c->argc - i >= 2;
+        if (more && arg_is(&c->argv[i], "count")) {
+            if (arg_ll_or_reply(c, &c->argv[i + 1], count, NULL)) return -1;
+            if (*count < 1) {
+                reply_error(c, ERR_SYNTAX);
+                return -1;
+            }
+        } else if (more && arg_is(&c->argv[i], "match")) {
+            *pat = &c->argv[i + 1];
+        } else if (more && type && arg_is(&c->argv[i], "type")) {
+            *type = &c->argv[i + 1];
+        } else {
+            reply_error(c, ERR_SYNTAX);
+            return -1;
+        }
+    }
+    /* "*" matches everything: no need to match at all */
+    if (*pat && (*pat)->len == 1 && (*pat)->ptr[0] == '*') *pat = NULL;
     return 0;
 }
 

@@ -149,27 +149,6 @@ void cmd_keys(client_t *c) {
     reply_set_deferred_len(c, handle, n);
 }
 
-/* Redis parses the cursor with strtoul on the C string: a sign is accepted (and "-1" wraps),
- * an empty string is cursor 0, anything after an embedded NUL is ignored. */
-static int s_parse_cursor_or_reply(client_t *c, const proto_arg_t *a, uint64_t *out) {
-    char stack[64];
-    char *s = a->len < sizeof stack ? stack : malloc(a->len + 1);
-    if (!s) abort();
-    memcpy(s, a->ptr, a->len);
-    s[a->len] = '\0';
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    int bad = (s[0] == ' ' || (s[0] >= '\t' && s[0] <= '\r')) || *end != '\0' || errno == ERANGE;
-    if (s != stack) free(s);
-    if (bad) {
-        reply_error(c, "invalid cursor");
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 typedef struct {
     vstr_t **keys;
     size_t n, cap;
@@ -191,28 +170,12 @@ void cmd_scan(client_t *c) {
     engine_t *e = c->eng;
     db_t *db = c->db;
     uint64_t cursor;
-    if (s_parse_cursor_or_reply(c, &c->argv[1], &cursor)) return;
+    if (arg_cursor_or_reply(c, &c->argv[1], &cursor)) return;
 
     long long count = 10;
-    const proto_arg_t *pat = NULL, *type = NULL;
-    for (int i = 2; i < c->argc; i += 2) {
-        int more = c->argc - i >= 2;
-        if (more && s_opt_is(&c->argv[i], "count")) {
-            if (arg_ll_or_reply(c, &c->argv[i + 1], &count, NULL)) return;
-            if (count < 1) {
-                reply_error(c, ERR_SYNTAX);
-                return;
-            }
-        } else if (more && s_opt_is(&c->argv[i], "match")) {
-            pat = &c->argv[i + 1];
-        } else if (more && s_opt_is(&c->argv[i], "type")) {
-            type = &c->argv[i + 1];
-        } else {
-            reply_error(c, ERR_SYNTAX);
-            return;
-        }
-    }
-    int use_pattern = pat && !(pat->len == 1 && pat->ptr[0] == '*');
+    const proto_arg_t *pat, *type;
+    if (scan_opts_or_reply(c, 2, &count, &pat, &type)) return;
+    int use_pattern = pat != NULL;
     /* Redis compares the type as a C string; no type name is anywhere near 64 bytes */
     char tn[64] = "";
     int type_ok = 0;

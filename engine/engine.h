@@ -234,6 +234,12 @@ int arg_double_or_reply(client_t *c, const proto_arg_t *a, double *out, const ch
 int arg_range_or_reply(client_t *c, const proto_arg_t *a, long long min, long long max,
                        long long *out, const char *err);
 int arg_positive_or_reply(client_t *c, const proto_arg_t *a, long long *out, const char *err);
+/* SCAN, SSCAN, HSCAN, ZSCAN: the cursor ("invalid cursor" as Redis) and the options from
+ * argv[first] on (COUNT >= 1, MATCH, and TYPE when type is not NULL). *pat is NULL when
+ * absent or "*" (matches everything). */
+int arg_cursor_or_reply(client_t *c, const proto_arg_t *a, uint64_t *cursor);
+int scan_opts_or_reply(client_t *c, int first, long long *count, const proto_arg_t **pat,
+                       const proto_arg_t **type);
 /* Lookup returning NULL (and replying WRONGTYPE) when the key holds another type. The
  * read variant counts hits/misses. *wrongtype tells the two NULLs apart. */
 vobj_t *lookup_read_or_reply_type(client_t *c, const proto_arg_t *key, int type, int *wrongtype);

@@ -778,27 +778,6 @@ static void cmd_hrandfield(client_t *c) {
 
 /* ===================== HSCAN ===================== */
 
-/* Redis parses the cursor with strtoul on the C string: a sign is accepted (and "-1" wraps),
- * an empty string is cursor 0, anything after an embedded NUL is ignored. */
-static int s_parse_cursor_or_reply(client_t *c, const proto_arg_t *a, uint64_t *out) {
-    char stack[64];
-    char *s = a->len < sizeof stack ? stack : malloc(a->len + 1);
-    if (!s) abort();
-    memcpy(s, a->ptr, a->len);
-    s[a->len] = '\0';
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    int bad = (s[0] == ' ' || (s[0] >= '\t' && s[0] <= '\r')) || *end != '\0' || errno == ERANGE;
-    if (s != stack) free(s);
-    if (bad) {
-        reply_error(c, "invalid cursor");
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 typedef struct {
     hash_field_t *items;
     size_t n, cap;
@@ -820,7 +799,7 @@ static void s_scan_collect(void *priv, const hash_field_t *hf) {
 
 static void cmd_hscan(client_t *c) {
     uint64_t cursor;
-    if (s_parse_cursor_or_reply(c, &c->argv[2], &cursor)) return;
+    if (arg_cursor_or_reply(c, &c->argv[2], &cursor)) return;
     int wrongtype;
     vobj_t *o = lookup_read_or_reply_type(c, &c->argv[1], OBJ_HASH, &wrongtype);
     if (wrongtype) return;
@@ -831,24 +810,10 @@ static void cmd_hscan(client_t *c) {
         return;
     }
     long long count = 10;
-    const proto_arg_t *pat = NULL;
-    for (int i = 3; i < c->argc; i += 2) {
-        int more = c->argc - i >= 2;
-        if (more && s_opt(&c->argv[i], "count")) {
-            if (arg_ll_or_reply(c, &c->argv[i + 1], &count, NULL)) return;
-            if (count < 1) {
-                reply_error(c, ERR_SYNTAX);
-                return;
-            }
-        } else if (more && s_opt(&c->argv[i], "match")) {
-            pat = &c->argv[i + 1];
-        } else {
-            reply_error(c, ERR_SYNTAX);
-            return;
-        }
-    }
+    const proto_arg_t *pat;
+    if (scan_opts_or_reply(c, 3, &count, &pat, NULL)) return;
     s_scan_list_t l = {NULL, 0, 0, NULL};
-    if (pat && !(pat->len == 1 && pat->ptr[0] == '*')) l.pat = pat;
+    l.pat = pat;
     cursor = hash_type_scan(o, cursor, count, s_scan_collect, &l);
     reply_array(c, 2);
     reply_bulk_ll(c, (long long)cursor);

@@ -989,27 +989,6 @@ static void cmd_srandmember(client_t *c) {
 
 /* ===================== SSCAN ===================== */
 
-/* The cursor as Redis reads it: strtoul on the C string (a sign is accepted and "-1" wraps,
- * an empty string is 0, bytes after a NUL are ignored, leading spaces are refused). */
-static int s_cursor_or_reply(client_t *c, const proto_arg_t *a, uint64_t *out) {
-    char buf[64];
-    const char *nul = memchr(a->ptr, '\0', a->len);
-    size_t len = nul ? (size_t)(nul - a->ptr) : a->len;
-    int bad = len >= sizeof buf;
-    if (!bad) {
-        memcpy(buf, a->ptr, len);
-        buf[len] = '\0';
-        char *end;
-        errno = 0;
-        unsigned long v = strtoul(buf, &end, 10);
-        bad = (buf[0] == ' ' || (buf[0] >= '\t' && buf[0] <= '\r')) || *end != '\0' ||
-              errno == ERANGE;
-        *out = v;
-    }
-    if (bad) reply_error(c, "invalid cursor");
-    return bad ? -1 : 0;
-}
-
 typedef struct {
     const vstr_t **items;
     size_t n, cap;
@@ -1027,7 +1006,7 @@ static void s_scan_collect(void *priv, dict_entry_t *de) {
 
 static void cmd_sscan(client_t *c) {
     uint64_t cursor;
-    if (s_cursor_or_reply(c, &c->argv[2], &cursor)) return;
+    if (arg_cursor_or_reply(c, &c->argv[2], &cursor)) return;
     int wrongtype;
     vobj_t *set = lookup_read_or_reply_type(c, &c->argv[1], OBJ_SET, &wrongtype);
     if (wrongtype) return;
@@ -1038,23 +1017,9 @@ static void cmd_sscan(client_t *c) {
         return;
     }
     long long count = SSCAN_DEFAULT_COUNT;
-    const proto_arg_t *pat = NULL;
-    for (int i = 3; i < c->argc; i += 2) {
-        int more = c->argc - i >= 2;
-        if (more && arg_is(&c->argv[i], "count")) {
-            if (arg_ll_or_reply(c, &c->argv[i + 1], &count, NULL)) return;
-            if (count < 1) {
-                reply_error(c, ERR_SYNTAX);
-                return;
-            }
-        } else if (more && arg_is(&c->argv[i], "match")) {
-            pat = &c->argv[i + 1];
-        } else {
-            reply_error(c, ERR_SYNTAX);
-            return;
-        }
-    }
-    int use_pattern = pat && !(pat->len == 1 && pat->ptr[0] == '*');
+    const proto_arg_t *pat;
+    if (scan_opts_or_reply(c, 3, &count, &pat, NULL)) return;
+    int use_pattern = pat != NULL;
 
     if (set->enc == ENC_INTSET) {
         /* small enough to hand over whole: one call, cursor 0, whatever cursor came in */

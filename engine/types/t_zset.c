@@ -1836,26 +1836,6 @@ static void cmd_zintercard(client_t *c) { s_setop_generic(c, NULL, 1, OP_INTER, 
 
 /* ===================== ZSCAN ===================== */
 
-/* The cursor as Redis reads it (strtoul on the C string: a sign is accepted, "-1" wraps, an
- * empty string is 0, anything after a NUL is ignored). */
-static int s_parse_cursor_or_reply(client_t *c, const proto_arg_t *a, uint64_t *out) {
-    char small[64];
-    char *s = a->len < sizeof small ? small : s_xmalloc(a->len + 1);
-    memcpy(s, a->ptr, a->len);
-    s[a->len] = '\0';
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    int bad = (s[0] == ' ' || (s[0] >= '\t' && s[0] <= '\r')) || *end != '\0' || errno == ERANGE;
-    if (s != small) free(s);
-    if (bad) {
-        reply_error(c, "invalid cursor");
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 /* A listpack score as Redis keeps it: an integer when it is one (up to +-2^62), else its
  * %.17g text, and that is what ZSCAN hands out. */
 static int s_lp_score_str(char *buf, size_t cap, double d) {
@@ -1880,7 +1860,7 @@ static void s_scan_collect(void *priv, dict_entry_t *de) {
 
 static void cmd_zscan(client_t *c) {
     uint64_t cursor;
-    if (s_parse_cursor_or_reply(c, &c->argv[2], &cursor)) return;
+    if (arg_cursor_or_reply(c, &c->argv[2], &cursor)) return;
     int wrongtype;
     vobj_t *z = lookup_read_or_reply_type(c, &c->argv[1], OBJ_ZSET, &wrongtype);
     if (wrongtype) return;
@@ -1891,23 +1871,9 @@ static void cmd_zscan(client_t *c) {
         return;
     }
     long long count = 10;
-    const proto_arg_t *pat = NULL;
-    for (int i = 3; i < c->argc; i += 2) {
-        int more = c->argc - i >= 2;
-        if (more && arg_is(&c->argv[i], "count")) {
-            if (arg_ll_or_reply(c, &c->argv[i + 1], &count, NULL)) return;
-            if (count < 1) {
-                reply_error(c, ERR_SYNTAX);
-                return;
-            }
-        } else if (more && arg_is(&c->argv[i], "match")) {
-            pat = &c->argv[i + 1];
-        } else {
-            reply_error(c, ERR_SYNTAX);
-            return;
-        }
-    }
-    int use_pattern = pat && !(pat->len == 1 && pat->ptr[0] == '*');
+    const proto_arg_t *pat;
+    if (scan_opts_or_reply(c, 3, &count, &pat, NULL)) return;
+    int use_pattern = pat != NULL;
     char buf[128];
     if (z->enc == ENC_LISTPACK) {
         const zpk_t *p = s_pk(z);
