@@ -9,8 +9,10 @@
 
 #include "engine/blocking.h"
 #include "engine/engine.h"
+#include "engine/monitor.h"
 #include "engine/multi.h"
 #include "engine/pubsub.h"
+#include "engine/tracking.h"
 #include "shared/util.h"
 
 static uint64_t s_id_hash(const void *k) {
@@ -41,6 +43,8 @@ void client_free(engine_t *e, client_t *c) {
     blocking_client_free(c);
     multi_client_free(c);
     pubsub_client_free(c);
+    monitor_client_free(c);
+    tracking_client_free(c);
     if (c->fe) {
         dict_delete(c->fe->clients, (void *)(uintptr_t)c->fe_id);
         if (c->fe->out_client == c) {

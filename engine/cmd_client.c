@@ -6,8 +6,10 @@
 
 #include "engine/commands.h"
 #include "engine/engine.h"
+#include "engine/monitor.h"
 #include "engine/multi.h"
 #include "engine/pubsub.h"
+#include "engine/tracking.h"
 #include "shared/buf.h"
 #include "shared/util.h"
 
@@ -97,10 +99,12 @@ static client_t *s_client_by_id(engine_t *e, uint64_t id) {
 }
 
 static void s_flags_str(const client_t *cl, char *out) {
-    char *p = out; /* Redis's order: P x b t R B d c u A U r e */
+    char *p = out; /* Redis's order: O P x b t R B d c u A U r e */
+    if (monitors_count && monitor_is_monitor(cl)) *p++ = 'O';
     if (cl->flags & CLIENT_PUBSUB) *p++ = 'P';
     if (cl->flags & CLIENT_MULTI) *p++ = 'x';
     if (cl->flags & CLIENT_BLOCKED) *p++ = 'b';
+    p = tracking_flags_str(cl, p);
     if (multi_is_dirty_cas(cl)) *p++ = 'd';
     if (cl->flags & CLIENT_CLOSE_AFTER_REPLY) *p++ = 'c';
     if (cl->conn_flags & CONN_F_UNIX) *p++ = 'U';
@@ -133,11 +137,12 @@ static void s_client_line(buf_t *b, client_t *self, client_t *cl) {
                "id=%llu addr=%s laddr=%s fd=%u name=%s age=%lld idle=%lld flags=%s db=%d "
                "sub=%lld psub=%lld ssub=%lld multi=%d qbuf=0 qbuf-free=0 argv-mem=%zu "
                "multi-mem=%zu rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=%zu events=r cmd=%s "
-               "user=default redir=-1 resp=%d\n",
+               "user=default redir=%lld resp=%d\n",
                (unsigned long long)cl->id, cl->addr, cl->laddr, cl->fe_id,
                cl->name ? cl->name->ptr : "", age, idle, flags, cl->db ? cl->db->id : 0, sub,
                psub, ssub, multi_queued_count(cl), argv_mem, multi_mem_usage(cl),
-               tot_mem + multi_mem_usage(cl), cmd ? cmd->fullname : "NULL", cl->resp);
+               tot_mem + multi_mem_usage(cl), cmd ? cmd->fullname : "NULL", tracking_redir(cl),
+               cl->resp);
 }
 
 /* The timeout setting: closes clients that sent nothing for longer than it (engine cron). */

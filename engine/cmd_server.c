@@ -14,8 +14,10 @@
 #include "engine/blocking.h"
 #include "engine/commands.h"
 #include "engine/engine.h"
+#include "engine/monitor.h"
 #include "engine/multi.h"
 #include "engine/pubsub.h"
+#include "engine/tracking.h"
 #include "shared/buf.h"
 #include "shared/log.h"
 #include "shared/resp.h"
@@ -132,6 +134,8 @@ void cmd_reset(client_t *c) {
     client_set_name(c, NULL, 0);
     multi_client_free(c);
     pubsub_client_free(c);
+    monitor_client_free(c);
+    tracking_client_free(c);
     reply_simple(c, "RESET");
 }
 
@@ -390,10 +394,10 @@ static void s_info_clients(engine_t *e, buf_t *b) {
                "client_recent_max_input_buffer:0\r\n"
                "client_recent_max_output_buffer:0\r\n"
                "blocked_clients:%lld\r\n"
-               "tracking_clients:0\r\n"
+               "tracking_clients:%lld\r\n"
                "clients_in_timeout_table:%lld\r\n",
                e->connected_clients, e->cfg.maxclients, blocking_blocked_count(),
-               blocking_timeout_count());
+               tracking_clients_count, blocking_timeout_count());
 }
 
 static void s_info_memory(engine_t *e, buf_t *b) {
@@ -498,6 +502,8 @@ static void s_info_stats(engine_t *e, buf_t *b) {
     }
     long long channels, patterns, shard_channels;
     pubsub_counts(e, &channels, &patterns, &shard_channels);
+    long long tr_keys, tr_items, tr_prefixes;
+    tracking_stats(&tr_keys, &tr_items, &tr_prefixes);
     buf_printf(b,
                "# Stats\r\n"
                "total_connections_received:%lld\r\n"
@@ -519,12 +525,16 @@ static void s_info_stats(engine_t *e, buf_t *b) {
                "pubsubshard_channels:%lld\r\n"
                "latest_fork_usec:0\r\n"
                "total_forks:0\r\n"
+               "tracking_total_keys:%lld\r\n"
+               "tracking_total_items:%lld\r\n"
+               "tracking_total_prefixes:%lld\r\n"
                "total_error_replies:%lld\r\n"
                "vole_batches_received:%lld\r\n",
                s->total_connections, s->total_commands, s_info.ops_rate,
                s->total_net_input_bytes, s->total_net_output_bytes, s->rejected_connections,
                s->expired_keys, s->evicted_keys, s->keyspace_hits, s->keyspace_misses,
-               channels, patterns, shard_channels, s->total_error_replies, s->batches);
+               channels, patterns, shard_channels, tr_keys, tr_items, tr_prefixes,
+               s->total_error_replies, s->batches);
 }
 
 static void s_info_replication(engine_t *e, buf_t *b) {

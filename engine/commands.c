@@ -51,6 +51,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/tracking.h"
 #include "shared/util.h"
 
 /* ===================== vocabularies ===================== */
@@ -266,6 +267,25 @@ static command_t s_client_subs[] = {
     {.name = "help", .proc = cmd_client_help, .arity = 2, .flags = "loading stale",
      .acl = "connection", .group = "connection", .since = "5.0.0",
      .summary = "Lists the CLIENT subcommands.", .complexity = "O(1)"},
+    /* client-side caching: handlers in engine/tracking.c */
+    {.name = "tracking", .proc = cmd_client_tracking, .arity = -3,
+     .flags = "noscript loading stale", .acl = "connection", .group = "connection",
+     .since = "6.0.0", .summary = "Turns client-side caching invalidations on or off.",
+     .complexity = "O(1), or O(N) in BCAST mode, N being the number of prefixes.",
+     .args = "oneof:status(=ON =OFF) ?integer:client-id=REDIRECT &?string:prefix=PREFIX "
+             "?=BCAST ?=OPTIN ?=OPTOUT ?=NOLOOP"},
+    {.name = "caching", .proc = cmd_client_caching, .arity = 3, .flags = "noscript loading stale",
+     .acl = "connection", .group = "connection", .since = "6.0.0",
+     .summary = "Says whether the next command's keys are tracked (OPTIN/OPTOUT modes).",
+     .complexity = "O(1)", .args = "oneof:mode(=YES =NO)"},
+    {.name = "getredir", .proc = cmd_client_getredir, .arity = 2,
+     .flags = "noscript loading stale", .acl = "connection", .group = "connection",
+     .since = "6.0.0", .summary = "Returns the client id invalidations are redirected to.",
+     .complexity = "O(1)"},
+    {.name = "trackinginfo", .proc = cmd_client_trackinginfo, .arity = 2,
+     .flags = "noscript loading stale", .acl = "connection", .group = "connection",
+     .since = "6.2.0", .summary = "Describes the client-side caching state of the connection.",
+     .complexity = "O(1)"},
     {0}};
 
 static command_t s_config_subs[] = {
@@ -1133,12 +1153,13 @@ static const command_t *s_find(const command_t *parent, const char *p, size_t le
  * so everything that walks the table sees a single list. */
 extern command_t hash_commands[], list_commands[], set_commands[], zset_commands[],
     bitops_commands[], hll_commands[], geo_commands[], sort_commands[], memory_commands[],
-    multi_commands[], pubsub_commands[], blocking_commands[], stream_commands[];
+    multi_commands[], pubsub_commands[], blocking_commands[], stream_commands[],
+    monitor_commands[];
 static command_t *const s_groups[] = {s_core_commands, hash_commands,     list_commands,
                                       set_commands,    zset_commands,     bitops_commands,
                                       hll_commands,    geo_commands,      sort_commands,
                                       memory_commands, multi_commands,    pubsub_commands,
-                                      blocking_commands, stream_commands};
+                                      blocking_commands, stream_commands, monitor_commands};
 
 static void s_join_groups(void) {
     size_t n = 0;

@@ -6,6 +6,7 @@
 #include "engine/blocking.h"
 #include "engine/engine.h"
 #include "engine/multi.h"
+#include "engine/tracking.h"
 #include "shared/util.h"
 
 /* ---------- dict types ---------- */
@@ -272,6 +273,10 @@ void db_active_expire(engine_t *e, int64_t budget_us) {
 
 void signal_modified_key(engine_t *e, db_t *db, const char *key, size_t len) {
     multi_touch_key(e, db, key, len);
+    tracking_invalidate_key(e, key, len);
 }
 
-void signal_flushed_db(engine_t *e, int dbid) { multi_touch_db(e, dbid); }
+void signal_flushed_db(engine_t *e, int dbid) {
+    multi_touch_db(e, dbid);
+    tracking_invalidate_all(e);
+}

@@ -15,8 +15,10 @@
 
 #include "engine/blocking.h"
 #include "engine/engine.h"
+#include "engine/monitor.h"
 #include "engine/multi.h"
 #include "engine/pubsub.h"
+#include "engine/tracking.h"
 #include "shared/config.h"
 #include "shared/log.h"
 #include "shared/util.h"
@@ -243,6 +245,8 @@ void engine_execute(engine_t *e, client_t *c, int argc, const proto_arg_t *argv)
         reply_error(c, "-OOM command not allowed when used memory > 'maxmemory'.");
     } else if (!pubsub_context_allowed(c, cmd)) {
         /* replied by the pub/sub module */
+    } else if (!monitor_context_allowed(c, cmd)) {
+        /* replied by the monitor module */
     } else {
         rejected = 0;
     }
@@ -253,7 +257,9 @@ void engine_execute(engine_t *e, client_t *c, int argc, const proto_arg_t *argv)
         /* queued */
     } else {
         c->cmd = cmd;
+        tracking_set_current(c);
         cmd->proc(c);
+        hooks_after_call(c, cmd); /* monitors, client tracking */
         if (!(cmd->flagbits & CMD_FAST)) e->now_ms = now_ms();
         ((command_t *)cmd)->calls++;
         c->lastcmd = cmd;
@@ -262,6 +268,7 @@ void engine_execute(engine_t *e, client_t *c, int argc, const proto_arg_t *argv)
         blocking_serve_ready(e);
     }
     if (c->flags & CLIENT_CLOSE_AFTER_REPLY) reply_mark_close(c);
+    tracking_command_done(c, cmd);
     c->argc = 0;
     c->argv = NULL;
 }
@@ -335,6 +342,7 @@ static void s_exec_batch(engine_t *e, frontend_t *fe, const char *data, size_t l
         }
     }
     fe->answering = 0;
+    tracking_broadcast_flush(e); /* BCAST invalidations, once per batch */
     s_flush(e, fe, MSG_REPLY_BATCH, seq);
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "engine/commands.h"
+#include "engine/monitor.h"
 
 void cmd_multi(client_t *c);
 void cmd_exec(client_t *c);
@@ -447,6 +448,7 @@ void cmd_exec(client_t *c) {
         c->argv = q->argv;
         c->cmd = q->cmd;
         q->cmd->proc(c);
+        hooks_after_call(c, q->cmd); /* monitors, client tracking (engine/monitor.h) */
         ((command_t *)q->cmd)->calls++;
         e->stats.total_commands++;
     }
