@@ -42,6 +42,7 @@ typedef struct conn {
     int close_after; /* close once out is written (QUIT, kill, protocol error) */
     int stop_reading;
     int want_write;
+    uint32_t recs; /* reply records for this connection in the message being handled */
     char addr[64];
 } conn_t;
 
@@ -64,6 +65,9 @@ typedef struct frontend {
     int inflight, max_inflight;
     int hb_fd;
     int engine_up;
+    /* connections that got reply records in the message being handled */
+    uint32_t *touched;
+    size_t touched_n, touched_cap;
     /* limits the engine may change at run time (CONFIG SET), starting from the flags */
     long long maxclients, qbuf_limit;
 } frontend_t;
@@ -311,19 +315,51 @@ static void s_handle_reply(frontend_t *f, const char *data, size_t len) {
     const char *p;
     size_t n;
     int r;
+    /* First pass: how many records each connection has in this message. A connection with
+     * one record (the usual answer to a batch) is written straight from the message; one
+     * with several (a PUBLISH fan-out puts one record per message per subscriber) gathers
+     * them and gets a single write at the end instead of one per record. */
+    proto_reply_iter_t count_it = it;
+    f->touched_n = 0;
+    while (proto_reply_next(&count_it, &id, &flags, &p, &n) == 1) {
+        conn_t *c = s_conn_get(f, id);
+        if (!c) continue;
+        if (c->recs++ == 0) {
+            if (f->touched_n == f->touched_cap) {
+                f->touched_cap = f->touched_cap ? f->touched_cap * 2 : 256;
+                f->touched = realloc(f->touched, f->touched_cap * sizeof *f->touched);
+                if (!f->touched) abort();
+            }
+            f->touched[f->touched_n++] = id;
+        }
+    }
     while ((r = proto_reply_next(&it, &id, &flags, &p, &n)) == 1) {
         conn_t *c = s_conn_get(f, id);
         if (!c) continue; /* closed meanwhile */
-        if (n) s_send(f, c, p, n);
-        if ((flags & REPLY_F_PUBSUB) && c->out.len - c->out_pos > PUBSUB_OUT_HARD_LIMIT) {
-            log_notice("closing client %s: its pub/sub output buffer passed the limit", c->addr);
-            s_conn_close(f, c, 1);
-            continue;
+        if (n) {
+            if (c->recs == 1) s_send(f, c, p, n);
+            else buf_append(&c->out, p, n);
         }
         if (flags & REPLY_F_CLOSE) c->close_after = 1;
-        if (c->close_after && c->out.len == 0) s_conn_close(f, c, 1);
+        if ((flags & REPLY_F_PUBSUB) && c->out.len - c->out_pos > PUBSUB_OUT_HARD_LIMIT) {
+            log_notice("closing client %s: its pub/sub output buffer passed the limit", c->addr);
+            c->recs = 0;
+            s_conn_close(f, c, 1);
+        }
     }
     if (r < 0) log_warn("malformed reply record from engine; rest of message dropped");
+    /* Second step: one write per connection that gathered output; closes that were asked
+     * for happen once everything before them is written (s_write closes after the flush). */
+    for (size_t i = 0; i < f->touched_n; i++) {
+        conn_t *c = s_conn_get(f, f->touched[i]);
+        if (!c) continue;
+        c->recs = 0;
+        if (c->out.len > c->out_pos) {
+            if (!c->want_write) s_write(f, c); /* else epoll tells us when it drains */
+        } else if (c->close_after) {
+            s_conn_close(f, c, 1);
+        }
+    }
 }
 
 static void s_drain_engine(frontend_t *f) {
@@ -554,6 +590,7 @@ int frontend_resp_main(const vole_config_t *cfg) {
     free(f->slots);
     free(f->gens);
     free(f->free_slots);
+    free(f->touched);
     free(f);
     return 0;
 }
