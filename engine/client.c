@@ -53,6 +53,10 @@ void client_free(engine_t *e, client_t *c) {
         }
     }
     if (c->name) vstr_free(c->name);
+    if (c->fe)
+        for (size_t i = 0; i < c->fe->npushing; i++)
+            if (c->fe->pushing[i] == c) c->fe->pushing[i] = NULL;
+    buf_free(&c->pushbuf);
     e->connected_clients--;
     free(c);
 }

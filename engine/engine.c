@@ -121,6 +121,7 @@ static void s_frontend_drop(engine_t *e, frontend_t *fe) {
     }
     dict_destroy(&fe->clients);
     buf_free(&fe->out);
+    free(fe->pushing);
     free(fe);
 }
 
@@ -129,6 +130,7 @@ static void s_zfree(void *data, void *hint) { (void)hint, free(data); }
 /* Sends fe's pending records as one message; REPLY_BATCH answers a batch (always sent, even
  * empty, because the frontend counts batches in flight), PUSH carries unsolicited records. */
 static void s_flush(engine_t *e, frontend_t *fe, uint8_t type, uint32_t seq) {
+    reply_flush_pushes(fe);
     if (type == MSG_PUSH && fe->out_count == 0) return;
     if (fe->out.len == 0) proto_begin(&fe->out, type);
     if (fe->out_client) proto_reply_end(&fe->out, fe->out_lenpos);

@@ -134,6 +134,8 @@ typedef struct frontend {
     buf_t out;       /* reply records being built for this frontend */
     uint32_t out_count;
     client_t *out_client; /* client whose record is open in out, or NULL */
+    client_t **pushing;   /* clients with bytes waiting in their push buffer */
+    size_t npushing, pushing_cap;
     size_t out_lenpos;
     int answering; /* a CMD_BATCH from this frontend is being executed */
     struct frontend *next;
@@ -166,6 +168,9 @@ struct client {
     const proto_arg_t *argv;
     const command_t *cmd, *lastcmd;
     char lib_name[64], lib_ver[64];
+    /* pub/sub messages gathered during a batch, sent as one record per client (see
+     * reply_push_raw); flushed before any other reply to the client, so order holds */
+    buf_t pushbuf;
     /* state private to the transaction, pub/sub and blocking modules (NULL when unused) */
     void *multi, *pubsub, *block;
 };
@@ -174,6 +179,12 @@ struct client {
  * Every reply function appends already-encoded RESP for c's protocol to the frontend's
  * outgoing message, so replies leave in the order commands ran. */
 void reply_raw(client_t *c, const char *p, size_t len); /* pre-encoded protocol */
+/* Pre-encoded bytes for a client that is not the one running the command (PUBLISH fan-out):
+ * gathered per client and sent as one record when the message leaves, instead of one
+ * record per message per subscriber. */
+void reply_push_raw(client_t *c, const char *p, size_t len);
+/* Moves every gathered push into fe's outgoing message (before it is sent). */
+void reply_flush_pushes(frontend_t *fe);
 void reply_ok(client_t *c);
 void reply_simple(client_t *c, const char *s);
 /* msg as Redis's addReplyError: "-CODE text" is sent as is, anything else gets "-ERR ". */

@@ -348,7 +348,7 @@ long long pubsub_publish(engine_t *e, const char *channel, size_t chlen, const c
                 resp_bulk(f, channel, chlen);
                 resp_bulk(f, msg, msglen);
             }
-            reply_raw(c, f->data, f->len);
+            reply_push_raw(c, f->data, f->len);
             receivers++;
         }
         buf_free(&frame[0]);

@@ -10,8 +10,11 @@
 #include "shared/util.h"
 
 /* Returns the buffer to append c's reply bytes to, with c's record open. */
+static void s_flush_push(client_t *c);
+
 static buf_t *s_out(client_t *c) {
     frontend_t *fe = c->fe;
+    if (c->pushbuf.len) s_flush_push(c); /* gathered messages come before this reply */
     if (fe->out_client != c) {
         if (fe->out_client) proto_reply_end(&fe->out, fe->out_lenpos);
         if (fe->out.len == 0) proto_begin(&fe->out, MSG_REPLY_BATCH);
@@ -21,6 +24,32 @@ static buf_t *s_out(client_t *c) {
         fe->out_client = c;
     }
     return &fe->out;
+}
+
+static void s_flush_push(client_t *c) {
+    buf_t pb = c->pushbuf;
+    buf_init(&c->pushbuf); /* s_out below must not flush again */
+    buf_append(s_out(c), pb.data, pb.len);
+    buf_free(&pb);
+}
+
+void reply_push_raw(client_t *c, const char *p, size_t len) {
+    frontend_t *fe = c->fe;
+    if (c->pushbuf.len == 0) {
+        if (fe->npushing == fe->pushing_cap) {
+            fe->pushing_cap = fe->pushing_cap ? fe->pushing_cap * 2 : 64;
+            fe->pushing = realloc(fe->pushing, fe->pushing_cap * sizeof *fe->pushing);
+            if (!fe->pushing) abort();
+        }
+        fe->pushing[fe->npushing++] = c;
+    }
+    buf_append(&c->pushbuf, p, len);
+}
+
+void reply_flush_pushes(frontend_t *fe) {
+    for (size_t i = 0; i < fe->npushing; i++)
+        if (fe->pushing[i] && fe->pushing[i]->pushbuf.len) s_flush_push(fe->pushing[i]);
+    fe->npushing = 0;
 }
 
 void reply_mark_close(client_t *c) {
