@@ -11,21 +11,10 @@
 
 /* ---------- dict types ---------- */
 
-static uint64_t s_key_hash(const void *k) {
-    const vstr_t *s = k;
-    return dict_hash_bytes(s->ptr, s->len);
-}
-
-static int s_key_eq(const void *a, const void *b) {
-    const vstr_t *x = a, *y = b;
-    return x->len == y->len && memcmp(x->ptr, y->ptr, x->len) == 0;
-}
-
-static void s_key_free(void *k) { vstr_free(k); }
 static void s_val_free(void *v) { obj_free(v); }
 
-const dict_type_t db_keys_type = {s_key_hash, s_key_eq, s_key_free, s_val_free};
-const dict_type_t db_expires_type = {s_key_hash, s_key_eq, NULL, NULL};
+const dict_type_t db_keys_type = {vstr_dict_hash, vstr_dict_eq, vstr_dict_free, s_val_free};
+const dict_type_t db_expires_type = {vstr_dict_hash, vstr_dict_eq, NULL, NULL};
 
 /* Lookups take (ptr, len); the dicts compare vstr_t keys, so short keys are copied into a
  * stack buffer shaped like a vstr_t and longer ones into a heap one. */

@@ -29,6 +29,10 @@ vstr_t *vstr_empty(size_t len); /* len zero bytes */
 vstr_t *vstr_grow_zero(vstr_t *s, size_t len);
 vstr_t *vstr_cat(vstr_t *s, const char *p, size_t len);
 void vstr_free(vstr_t *s);
+/* dict callbacks for vstr_t keys (keyspace, hash fields, set members, channels...) */
+uint64_t vstr_dict_hash(const void *k);
+int vstr_dict_eq(const void *a, const void *b);
+void vstr_dict_free(void *p);
 
 enum { OBJ_STRING = 0, OBJ_LIST = 1, OBJ_SET = 2, OBJ_ZSET = 3, OBJ_HASH = 4, OBJ_STREAM = 6,
        OBJ_TYPE_MAX = 16 };

@@ -59,16 +59,7 @@ typedef struct {
 static dict_t **s_index;
 static int s_nindex;
 
-static uint64_t s_key_hash(const void *k) {
-    const vstr_t *s = k;
-    return dict_hash_bytes(s->ptr, s->len);
-}
-static int s_key_eq(const void *a, const void *b) {
-    const vstr_t *x = a, *y = b;
-    return x->len == y->len && memcmp(x->ptr, y->ptr, x->len) == 0;
-}
-static void s_key_free(void *k) { vstr_free(k); }
-static const dict_type_t s_index_type = {s_key_hash, s_key_eq, s_key_free, NULL};
+static const dict_type_t s_index_type = {vstr_dict_hash, vstr_dict_eq, vstr_dict_free, NULL};
 
 static dict_t *s_index_of(const db_t *db, int create) {
     if (db->id >= s_nindex) {

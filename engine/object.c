@@ -50,6 +50,18 @@ vstr_t *vstr_cat(vstr_t *s, const char *p, size_t len) {
 
 void vstr_free(vstr_t *s) { free(s); }
 
+uint64_t vstr_dict_hash(const void *k) {
+    const vstr_t *s = k;
+    return dict_hash_bytes(s->ptr, s->len);
+}
+
+int vstr_dict_eq(const void *a, const void *b) {
+    const vstr_t *x = a, *y = b;
+    return x->len == y->len && memcmp(x->ptr, y->ptr, x->len) == 0;
+}
+
+void vstr_dict_free(void *p) { vstr_free(p); }
+
 const obj_type_t *obj_types[OBJ_TYPE_MAX];
 
 void obj_register_type(int type, const obj_type_t *t) { obj_types[type] = t; }

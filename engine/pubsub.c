@@ -31,22 +31,13 @@ static struct {
     dict_t *channels, *patterns, *shard;
 } s_ps;
 
-static uint64_t s_key_hash(const void *k) {
-    const vstr_t *s = k;
-    return dict_hash_bytes(s->ptr, s->len);
-}
-static int s_key_eq(const void *a, const void *b) {
-    const vstr_t *x = a, *y = b;
-    return x->len == y->len && memcmp(x->ptr, y->ptr, x->len) == 0;
-}
-static void s_key_free(void *k) { vstr_free(k); }
 static void s_subs_free(void *v) {
     s_subs_t *s = v;
     free(s->v);
     free(s);
 }
-static const dict_type_t s_server_type = {s_key_hash, s_key_eq, s_key_free, s_subs_free};
-static const dict_type_t s_client_type = {s_key_hash, s_key_eq, s_key_free, NULL};
+static const dict_type_t s_server_type = {vstr_dict_hash, vstr_dict_eq, vstr_dict_free, s_subs_free};
+static const dict_type_t s_client_type = {vstr_dict_hash, vstr_dict_eq, vstr_dict_free, NULL};
 
 static dict_t *s_server_dict(dict_t **d) {
     if (!*d) *d = dict_new(&s_server_type);

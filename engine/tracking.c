@@ -64,21 +64,12 @@ typedef struct {
 static s_pend_t *s_pending;
 static size_t s_npending, s_cappending;
 
-static uint64_t s_vhash(const void *k) {
-    const vstr_t *s = k;
-    return dict_hash_bytes(s->ptr, s->len);
-}
-static int s_veq(const void *a, const void *b) {
-    const vstr_t *x = a, *y = b;
-    return x->len == y->len && memcmp(x->ptr, y->ptr, x->len) == 0;
-}
-static void s_vfree(void *k) { vstr_free(k); }
 static void s_idsfree(void *v) {
     s_ids_t *ids = v;
     free(ids->v);
     free(ids);
 }
-static const dict_type_t s_table_type = {s_vhash, s_veq, s_vfree, s_idsfree};
+static const dict_type_t s_table_type = {vstr_dict_hash, vstr_dict_eq, vstr_dict_free, s_idsfree};
 static uint64_t s_idhash(const void *k) {
     uint64_t v = (uint64_t)(uintptr_t)k;
     return dict_hash_bytes(&v, sizeof v);

@@ -23,20 +23,8 @@
 
 /* ===================== encoding helpers ===================== */
 
-static uint64_t s_field_hash(const void *k) {
-    const vstr_t *s = k;
-    return dict_hash_bytes(s->ptr, s->len);
-}
-
-static int s_field_eq(const void *a, const void *b) {
-    const vstr_t *x = a, *y = b;
-    return x->len == y->len && memcmp(x->ptr, y->ptr, x->len) == 0;
-}
-
-static void s_vstr_free(void *p) { vstr_free(p); }
-
 /* Fields and values are vstr_t*; the table owns both. */
-static const dict_type_t s_hash_dict_type = {s_field_hash, s_field_eq, s_vstr_free, s_vstr_free};
+static const dict_type_t s_hash_dict_type = {vstr_dict_hash, vstr_dict_eq, vstr_dict_free, vstr_dict_free};
 
 static fvpack_t *s_fvp(const vobj_t *h) { return h->v.p; }
 static dict_t *s_ht(const vobj_t *h) { return h->v.p; }

@@ -23,19 +23,7 @@
 
 /* ===================== encoding helpers ===================== */
 
-static uint64_t s_member_hash(const void *k) {
-    const vstr_t *s = k;
-    return dict_hash_bytes(s->ptr, s->len);
-}
-
-static int s_member_eq(const void *a, const void *b) {
-    const vstr_t *x = a, *y = b;
-    return x->len == y->len && memcmp(x->ptr, y->ptr, x->len) == 0;
-}
-
-static void s_member_free(void *k) { vstr_free(k); }
-
-static const dict_type_t s_member_type = {s_member_hash, s_member_eq, s_member_free, NULL};
+static const dict_type_t s_member_type = {vstr_dict_hash, vstr_dict_eq, vstr_dict_free, NULL};
 
 /* Lookups hash and compare vstr_t keys: members given as (ptr, len) are copied into this
  * reusable probe first (the engine is single-threaded), so no lookup allocates. */
