@@ -13,6 +13,7 @@
 
 #include "engine/blocking.h"
 #include "engine/commands.h"
+#include "engine/effects_backlog.h"
 #include "engine/engine.h"
 #include "engine/monitor.h"
 #include "engine/multi.h"
@@ -438,6 +439,7 @@ static void s_info_memory(engine_t *e, buf_t *b) {
                "allocator_rss_bytes:%lld\r\n"
                "mem_fragmentation_ratio:%.2f\r\n"
                "mem_fragmentation_bytes:%lld\r\n"
+               "mem_not_counted_for_evict:%zu\r\n"
                "mem_allocator:jemalloc-" STR(JEMALLOC_VERSION_MAJOR) "." STR(
                    JEMALLOC_VERSION_MINOR) "." STR(JEMALLOC_VERSION_BUGFIX) "\r\n"
                "active_defrag_running:0\r\n"
@@ -449,7 +451,7 @@ static void s_info_memory(engine_t *e, buf_t *b) {
                (long long)active - (long long)allocated,
                active ? (double)resident / (double)active : 0,
                (long long)resident - (long long)active, frag,
-               (long long)rss - (long long)allocated);
+               (long long)rss - (long long)allocated, effects_memory(e));
 }
 
 static void s_info_persistence(engine_t *e, buf_t *b) {

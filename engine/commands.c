@@ -1161,15 +1161,27 @@ static command_t *const s_groups[] = {s_core_commands, hash_commands,     list_c
                                       memory_commands, multi_commands,    pubsub_commands,
                                       blocking_commands, stream_commands, monitor_commands};
 
+/* Tables registered by later files (Vole's own features) through command_group_register. */
+#define EXTRA_GROUPS_MAX 32
+static command_t *s_extra_groups[EXTRA_GROUPS_MAX];
+static size_t s_nextra;
+
+void command_group_register(command_t *rows) {
+    if (s_nextra == EXTRA_GROUPS_MAX) abort(); /* programming error: raise the limit */
+    s_extra_groups[s_nextra++] = rows;
+}
+
 static void s_join_groups(void) {
-    size_t n = 0;
-    for (size_t g = 0; g < sizeof s_groups / sizeof s_groups[0]; g++)
-        for (command_t *c = s_groups[g]; c->name; c++) n++;
+    size_t n = 0, ngroups = sizeof s_groups / sizeof s_groups[0];
+    for (size_t g = 0; g < ngroups + s_nextra; g++)
+        for (command_t *c = g < ngroups ? s_groups[g] : s_extra_groups[g - ngroups]; c->name; c++)
+            n++;
     s_commands = calloc(n + 1, sizeof *s_commands);
     if (!s_commands) abort();
     n = 0;
-    for (size_t g = 0; g < sizeof s_groups / sizeof s_groups[0]; g++)
-        for (command_t *c = s_groups[g]; c->name; c++) s_commands[n++] = *c;
+    for (size_t g = 0; g < ngroups + s_nextra; g++)
+        for (command_t *c = g < ngroups ? s_groups[g] : s_extra_groups[g - ngroups]; c->name; c++)
+            s_commands[n++] = *c;
 }
 
 void commands_init(void) {

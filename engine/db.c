@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "engine/blocking.h"
+#include "engine/effects.h"
 #include "engine/engine.h"
 #include "engine/multi.h"
 #include "engine/tracking.h"
@@ -63,6 +64,9 @@ int64_t db_get_expire(db_t *db, const char *key, size_t len) {
 }
 
 static void s_delete_expired(engine_t *e, db_t *db, const char *key, size_t len) {
+    /* replayed as a DEL: a replay must not depend on when it runs */
+    proto_arg_t del[2] = {EFF_LIT("DEL"), EFF_ARG(key, len)};
+    effect_add_db(e, db->id, 2, del);
     db_delete(e, db, key, len);
     e->stats.expired_keys++;
     notify_keyspace_event(e, NOTIFY_EXPIRED, "expired", key, len, db->id);

@@ -14,6 +14,7 @@
 #include <zmq.h>
 
 #include "engine/blocking.h"
+#include "engine/effects_backlog.h"
 #include "engine/engine.h"
 #include "engine/monitor.h"
 #include "engine/multi.h"
@@ -70,6 +71,7 @@ static engine_t *s_engine_new(const engine_config_t *cfg) {
     dict_set_seed(seed);
     e->dbs = calloc((size_t)e->cfg.databases, sizeof(db_t));
     if (!e->dbs) abort();
+    e->ndbs = e->cfg.databases;
     for (int i = 0; i < e->cfg.databases; i++) {
         e->dbs[i].id = i;
         e->dbs[i].keys = dict_new(&db_keys_type);
@@ -260,7 +262,10 @@ void engine_execute(engine_t *e, client_t *c, int argc, const proto_arg_t *argv)
     } else {
         c->cmd = cmd;
         tracking_set_current(c);
+        long long dirty0 = e->stats.dirty;
+        effects_cmd_start(c, dirty0);
         cmd->proc(c);
+        effects_cmd_end(c, cmd, dirty0);
         hooks_after_call(c, cmd); /* monitors, client tracking */
         if (!(cmd->flagbits & CMD_FAST)) e->now_ms = now_ms();
         ((command_t *)cmd)->calls++;
@@ -555,11 +560,13 @@ void engine_free_for_test(engine_t *e) { engine_free(e); }
 
 void engine_free(engine_t *e) {
     while (e->frontends) s_frontend_drop(e, e->frontends);
-    for (int i = 0; i < e->cfg.databases; i++) {
+    for (int i = 0; i < e->ndbs; i++) {
         dict_destroy(&e->dbs[i].expires); /* shares the key strings: goes first */
         dict_destroy(&e->dbs[i].keys);
+        free(e->dbs[i].name);
     }
     free(e->dbs);
+    effects_free(e);
     proto_batch_free(&e->batch);
     free(e);
 }

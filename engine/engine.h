@@ -35,6 +35,8 @@ int vstr_dict_eq(const void *a, const void *b);
 void vstr_dict_free(void *p);
 
 enum { OBJ_STRING = 0, OBJ_LIST = 1, OBJ_SET = 2, OBJ_ZSET = 3, OBJ_HASH = 4, OBJ_STREAM = 6,
+       /* Vole's own types (numbers are part of the snapshot format: never reuse one) */
+       OBJ_TS = 8, OBJ_JSON = 9, OBJ_QUEUE = 10, OBJ_RATELIMIT = 11,
        OBJ_TYPE_MAX = 16 };
 /* Encodings, named as Redis names them in OBJECT ENCODING. */
 enum { ENC_RAW = 0, ENC_INT = 1, ENC_HT = 2, ENC_EMBSTR = 8, ENC_LISTPACK = 11,
@@ -51,12 +53,19 @@ typedef struct vobj {
     } v;
 } vobj_t;
 
+struct snap_writer;
+struct snap_reader;
 /* Per-type behaviour so later types plug in without touching the keyspace code. */
 typedef struct obj_type {
     const char *name;   /* TYPE reply: "string", "list", ... */
     void (*free)(vobj_t *o); /* frees o's payload (not o itself), by o->enc */
     vobj_t *(*dup)(const vobj_t *o); /* COPY */
     size_t (*mem)(const vobj_t *o);  /* MEMORY USAGE estimate */
+    /* Snapshot (engine/snapshot.h): writes o's payload; reads one back, choosing the
+     * encoding as the current settings would. load returns NULL on malformed input (the
+     * reader then holds the reason); it must never trust lengths or counts it reads. */
+    void (*save)(const vobj_t *o, struct snap_writer *w);
+    vobj_t *(*load)(engine_t *e, struct snap_reader *r);
 } obj_type_t;
 extern const obj_type_t *obj_types[OBJ_TYPE_MAX];
 void obj_register_type(int type, const obj_type_t *t);
@@ -80,6 +89,7 @@ const char *obj_encoding_name(const vobj_t *o);
 
 typedef struct db {
     int id;
+    char *name; /* a namespace's name; NULL for the numbered databases */
     dict_t *keys;    /* vstr_t* -> vobj_t* */
     dict_t *expires; /* same vstr_t* key as in keys -> s64 unix ms */
     long long avg_ttl;
@@ -316,6 +326,9 @@ struct command {
     long long calls, usec, rejected, failed;
 };
 
+/* Adds a NULL-name terminated table of rows (a file's own commands) to the command table;
+ * call it from a constructor, before commands_init(). */
+void command_group_register(command_t *rows);
 /* Finds the command for argv (resolving subcommands); NULL if unknown. */
 const command_t *command_lookup(int argc, const proto_arg_t *argv);
 /* Finds a command by its full name ("get", "config|get"), case-insensitive. */
@@ -361,6 +374,7 @@ typedef struct engine_config {
 struct engine {
     engine_config_t cfg;
     db_t *dbs;
+    int ndbs; /* entries in dbs: the numbered databases (cfg.databases), then namespaces */
     engine_stats_t stats;
     frontend_t *frontends;
     uint64_t next_client_id;
@@ -375,6 +389,8 @@ struct engine {
     int oom;   /* over maxmemory with nothing left to evict: refuse deny-OOM commands */
     int oom_recheck; /* settings changed mid-batch: check memory again before the next write */
     size_t mem_peak, mem_startup; /* allocated bytes: highest seen, and after start-up */
+    void *effects;   /* the effect stream (engine/effects_backlog.h) */
+    int loading;     /* replaying effects/snapshot: nothing is recorded, clients get -LOADING */
     volatile int stop;
 };
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/effects_backlog.h"
 #include "engine/engine.h"
 
 #define EVICT_SAMPLES 5 /* Redis's maxmemory-samples default */
@@ -101,6 +102,8 @@ static size_t s_evict(engine_t *e, size_t need) {
             vstr_t *key = vstr_new(k->ptr, k->len); /* the original dies with the entry */
             vobj_t *o = db_peek(db, key->ptr, key->len);
             if (o) freed += s_entry_mem(key, o);
+            proto_arg_t del[2] = {EFF_LIT("DEL"), EFF_ARG(key->ptr, key->len)};
+            effect_add_db(e, db->id, 2, del);
             db_delete(e, db, key->ptr, key->len);
             e->stats.evicted_keys++;
             notify_keyspace_event(e, NOTIFY_EVICTED, "evicted", key->ptr, key->len, db->id);
@@ -115,7 +118,10 @@ static size_t s_evict(engine_t *e, size_t need) {
 
 int engine_enforce_maxmemory(engine_t *e) {
     if (e->cfg.maxmemory <= 0) return 0;
-    size_t used = engine_used_memory();
+    /* as Redis leaves out its replication backlog and AOF buffers: evicting keys cannot
+     * shrink the effect backlog */
+    size_t used = engine_used_memory(), fx = effects_memory(e);
+    used = used > fx ? used - fx : 0;
     if (used <= (size_t)e->cfg.maxmemory) return 0;
     if (strcmp(e->cfg.maxmemory_policy, "noeviction") != 0)
         used -= s_evict(e, used - (size_t)e->cfg.maxmemory);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "engine/commands.h"
+#include "engine/effects.h"
 #include "engine/monitor.h"
 
 void cmd_multi(client_t *c);
@@ -438,7 +439,10 @@ void cmd_exec(client_t *c) {
         c->argc = q->argc;
         c->argv = q->argv;
         c->cmd = q->cmd;
+        long long dirty0 = e->stats.dirty;
+        effects_cmd_start(c, dirty0); /* inside EXEC's unit: the whole transaction is one */
         q->cmd->proc(c);
+        effects_cmd_end(c, q->cmd, dirty0);
         hooks_after_call(c, q->cmd); /* monitors, client tracking (engine/monitor.h) */
         ((command_t *)q->cmd)->calls++;
         e->stats.total_commands++;
