@@ -132,6 +132,7 @@ static void s_zfree(void *data, void *hint) { (void)hint, free(data); }
 /* Sends fe's pending records as one message; REPLY_BATCH answers a batch (always sent, even
  * empty, because the frontend counts batches in flight), PUSH carries unsolicited records. */
 static void s_flush(engine_t *e, frontend_t *fe, uint8_t type, uint32_t seq) {
+    if (fe->internal) return;
     reply_flush_pushes(fe);
     if (type == MSG_PUSH && fe->out_count == 0) return;
     if (fe->out.len == 0) proto_begin(&fe->out, type);
@@ -177,7 +178,8 @@ static void s_send_config(engine_t *e, frontend_t *fe) {
 }
 
 void engine_send_frontend_config(engine_t *e) {
-    for (frontend_t *fe = e->frontends; fe; fe = fe->next) s_send_config(e, fe);
+    for (frontend_t *fe = e->frontends; fe; fe = fe->next)
+        if (!fe->internal) s_send_config(e, fe);
 }
 
 /* ---------- command execution ---------- */
@@ -544,6 +546,59 @@ int engine_main(const vole_config_t *vc) {
     /* free everything, so a leak checker run on the engine reports only real leaks */
     engine_free(e);
     return 0;
+}
+
+/* ---------- replaying effects (loading, replicas, tests) ---------- */
+
+typedef struct {
+    engine_t *e;
+    client_t *c;
+    char *err;
+    size_t errlen;
+} s_apply_t;
+
+static int s_apply_cmd(void *ctx, int dbid, int argc, const proto_arg_t *argv) {
+    s_apply_t *a = ctx;
+    if (dbid < 0 || dbid >= a->e->ndbs) {
+        snprintf(a->err, a->errlen, "an effect names database %d, which does not exist", dbid);
+        return -1;
+    }
+    a->c->db = &a->e->dbs[dbid];
+    long long errors = a->e->stats.total_error_replies;
+    engine_execute(a->e, a->c, argc, argv);
+    if (a->e->stats.total_error_replies != errors) {
+        /* the data diverged from what the effect was recorded against: never skip silently */
+        snprintf(a->err, a->errlen, "replaying '%.*s' failed", (int)(argv[0].len > 64 ? 64 : argv[0].len),
+                 argv[0].ptr);
+        return -1;
+    }
+    return 0;
+}
+
+int engine_apply_unit(engine_t *e, const char *p, size_t len, char *err, size_t errlen) {
+    if (effects_unit_decode(p, len, NULL, NULL) < 0) {
+        snprintf(err, errlen, "malformed effect unit");
+        return -1;
+    }
+    if (!e->loader) {
+        frontend_t *fe = s_frontend_new(e, "\0loader", 7);
+        snprintf(fe->role, sizeof fe->role, "loader");
+        fe->internal = 1;
+        e->loader = client_new(e, fe, 0);
+        snprintf(e->loader->addr, sizeof e->loader->addr, "loader");
+    }
+    client_t *c = e->loader;
+    int was_loading = e->loading;
+    e->loading = 1;
+    s_apply_t a = {e, c, err, errlen};
+    int rc = effects_unit_decode(p, len, s_apply_cmd, &a) == 0 ? 0 : -1;
+    e->loading = was_loading;
+    /* replies to the loader go nowhere */
+    frontend_t *fe = c->fe;
+    buf_clear(&fe->out);
+    fe->out_client = NULL;
+    fe->out_count = 0;
+    return rc;
 }
 
 /* ---------- test support ---------- */

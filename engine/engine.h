@@ -152,6 +152,7 @@ typedef struct frontend {
     size_t npushing, pushing_cap;
     size_t out_lenpos;
     int answering; /* a CMD_BATCH from this frontend is being executed */
+    int internal;  /* the engine's own (the loader): nothing is ever sent to it */
     struct frontend *next;
 } frontend_t;
 
@@ -391,6 +392,7 @@ struct engine {
     size_t mem_peak, mem_startup; /* allocated bytes: highest seen, and after start-up */
     void *effects;   /* the effect stream (engine/effects_backlog.h) */
     int loading;     /* replaying effects/snapshot: nothing is recorded, clients get -LOADING */
+    client_t *loader; /* the internal client that replays effects */
     volatile int stop;
 };
 
@@ -419,6 +421,9 @@ int engine_enforce_maxmemory(engine_t *e);
 /* Tells every frontend the settings it enforces (proto-max-bulk-len,
  * client-query-buffer-limit, maxclients); called after CONFIG SET changes one. */
 void engine_send_frontend_config(engine_t *e);
+/* Replays one encoded effect unit (engine/effects.c) as the internal loader client; returns
+ * 0, or -1 with err when the unit is malformed or a command in it fails (the data diverged). */
+int engine_apply_unit(engine_t *e, const char *p, size_t len, char *err, size_t errlen);
 /* Executes one command for c (argv set); dispatch checks arity, lookup etc. */
 void engine_execute(engine_t *e, client_t *c, int argc, const proto_arg_t *argv);
 #endif
