@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/effects.h"
 #include "engine/types/t_list.h"
 #include "engine/types/t_stream.h"
 #include "engine/types/t_zset.h"
@@ -497,10 +498,14 @@ static void s_serve_key(engine_t *e, const ready_key_t *rk) {
             continue;
         }
         if (kind == BK_STREAM) {
+            effects_unit_begin(e); /* the serving is a write of its own */
             s_serve_stream(n, rk->key, o); /* may leave it waiting */
+            effects_unit_end(e);
             continue;
         }
+        effects_unit_begin(e);
         s_serve_one(b, rk->key, o);
+        effects_unit_end(e);
         s_unblock(b, 1);
         o = db_peek(db, rk->key->ptr, rk->key->len);
         if (!o || s_kind_of(o) != kind) break;

@@ -39,6 +39,17 @@ int config_init_notify_keyspace_events(const char *classes) {
     return 0;
 }
 long long config_client_timeout(void) { return s_extra.timeout; }
+const char *config_save_rules(void) { return s_extra.save ? s_extra.save : ""; }
+
+static char *s_parse_save(const char *v);
+
+int config_init_save(const char *rules) {
+    char *canon = s_parse_save(rules);
+    if (!canon) return -1;
+    free(s_extra.save);
+    s_extra.save = canon;
+    return 0;
+}
 
 /* ===================== the table ===================== */
 
@@ -138,9 +149,20 @@ static void s_get_notify(engine_t *e, char *out, size_t cap) {
     s_notify_to_str(s_extra.notify_flags, out, cap);
 }
 
+static int s_appendonly; /* as started: the persister's AOF is on */
+
+void config_init_appendonly(int on) { s_appendonly = on; }
+
+static void s_get_appendonly(engine_t *e, char *out, size_t cap) {
+    (void)e;
+    snprintf(out, cap, "%s", s_appendonly ? "yes" : "no");
+}
+
 static const char *s_check_appendonly(const char *v, long long n) {
     (void)v;
-    return n ? "the append-only file is not available yet" : NULL;
+    return (n != 0) != (s_appendonly != 0)
+               ? "appendonly is set at start-up (the persister's --appendonly); restart to change it"
+               : NULL;
 }
 
 #define CFG_INT(field) AT_CFG_INT, offsetof(engine_config_t, field), 0
@@ -164,7 +186,7 @@ static const cfg_def_t s_cfgs[] = {
      CFG_LL(client_query_buffer_limit), NULL, NULL, NULL},
     {"dir", K_ENUM, F_PROTECTED, 0, 0, NOWHERE, NULL, s_get_dir, NULL},
     {"save", K_SAVE, 0, 0, 0, NOWHERE, NULL, s_get_save, NULL},
-    {"appendonly", K_BOOL, 0, 0, 0, NOWHERE, s_yesno, s_get_no, s_check_appendonly},
+    {"appendonly", K_BOOL, 0, 0, 0, NOWHERE, s_yesno, s_get_appendonly, s_check_appendonly},
     {"port", K_INT, F_IMMUTABLE, 0, 65535, NOWHERE, NULL, s_get_port, NULL},
     {"bind", K_ENUM, F_IMMUTABLE, 0, 0, NOWHERE, NULL, s_get_bind, NULL},
     {"timeout", K_UINT, 0, 0, INT_MAX, AT_TIMEOUT, 0, 0, NULL, NULL, NULL},

@@ -3,11 +3,13 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "engine/blocking.h"
 #include "engine/commands.h"
+#include "engine/effects.h"
 #include "engine/engine.h"
 #include "engine/multi.h"
 #include "shared/util.h"
@@ -461,6 +463,8 @@ static void s_expire_generic(client_t *c, long long basetime, int seconds) {
         db_delete(e, db, key->ptr, key->len);
         e->stats.dirty++;
         s_write_done(e, db, key, "del");
+        proto_arg_t fx[2] = {EFF_LIT("DEL"), *key};
+        effect_add(c, 2, fx);
         reply_int(c, 1);
         return;
     }
@@ -468,6 +472,13 @@ static void s_expire_generic(client_t *c, long long basetime, int seconds) {
     reply_int(c, 1);
     s_write_done(e, db, key, "expire");
     e->stats.dirty++;
+    {
+        /* relative times become absolute, as Redis propagates PEXPIREAT */
+        char ms[24];
+        int n = snprintf(ms, sizeof ms, "%lld", when);
+        proto_arg_t fx[3] = {EFF_LIT("PEXPIREAT"), *key, EFF_ARG(ms, n)};
+        effect_add(c, 3, fx);
+    }
     return;
 
 not_set:

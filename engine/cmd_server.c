@@ -15,6 +15,7 @@
 #include "engine/commands.h"
 #include "engine/effects_backlog.h"
 #include "engine/engine.h"
+#include "engine/persist.h"
 #include "engine/monitor.h"
 #include "engine/multi.h"
 #include "engine/pubsub.h"
@@ -454,42 +455,7 @@ static void s_info_memory(engine_t *e, buf_t *b) {
                (long long)rss - (long long)allocated, effects_memory(e));
 }
 
-static void s_info_persistence(engine_t *e, buf_t *b) {
-    /* nothing is saved yet: every write since start is unsaved */
-    buf_printf(b,
-               "# Persistence\r\n"
-               "loading:0\r\n"
-               "async_loading:0\r\n"
-               "current_cow_peak:0\r\n"
-               "current_cow_size:0\r\n"
-               "current_cow_size_age:0\r\n"
-               "current_fork_perc:0.00\r\n"
-               "current_save_keys_processed:0\r\n"
-               "current_save_keys_total:0\r\n"
-               "rdb_changes_since_last_save:%lld\r\n"
-               "rdb_bgsave_in_progress:0\r\n"
-               "rdb_last_save_time:%lld\r\n"
-               "rdb_last_bgsave_status:ok\r\n"
-               "rdb_last_bgsave_time_sec:-1\r\n"
-               "rdb_current_bgsave_time_sec:-1\r\n"
-               "rdb_saves:0\r\n"
-               "rdb_last_cow_size:0\r\n"
-               "rdb_last_load_keys_expired:0\r\n"
-               "rdb_last_load_keys_loaded:0\r\n"
-               "aof_enabled:0\r\n"
-               "aof_rewrite_in_progress:0\r\n"
-               "aof_rewrite_scheduled:0\r\n"
-               "aof_last_rewrite_time_sec:-1\r\n"
-               "aof_current_rewrite_time_sec:-1\r\n"
-               "aof_last_bgrewrite_status:ok\r\n"
-               "aof_rewrites:0\r\n"
-               "aof_rewrites_consecutive_failures:0\r\n"
-               "aof_last_write_status:ok\r\n"
-               "aof_last_cow_size:0\r\n"
-               "module_fork_in_progress:0\r\n"
-               "module_fork_last_cow_size:0\r\n",
-               e->stats.dirty, (long long)(e->start_ms / 1000));
-}
+static void s_info_persistence(engine_t *e, buf_t *b) { persist_info(e, b); }
 
 static void s_info_stats(engine_t *e, buf_t *b) {
     const engine_stats_t *s = &e->stats;

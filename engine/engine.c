@@ -18,6 +18,7 @@
 #include "engine/engine.h"
 #include "engine/monitor.h"
 #include "engine/multi.h"
+#include "engine/persist.h"
 #include "engine/pubsub.h"
 #include "engine/streams.h"
 #include "engine/tracking.h"
@@ -316,6 +317,8 @@ void engine_execute(engine_t *e, client_t *c, int argc, const proto_arg_t *argv)
                (e->oom_recheck ? (e->oom_recheck = 0, e->oom = engine_enforce_maxmemory(e) < 0)
                                : e->oom)) {
         reply_error(c, "-OOM command not allowed when used memory > 'maxmemory'.");
+    } else if (persist_refuses(e, c, cmd)) {
+        /* -MISCONF: the persister cannot write */
     } else if (!pubsub_context_allowed(c, cmd)) {
         /* replied by the pub/sub module */
     } else if (!monitor_context_allowed(c, cmd)) {
@@ -598,6 +601,12 @@ static void s_on_message(engine_t *e, const char *rid, size_t rlen, const char *
     case MSG_LOAD:
         s_on_load(e, fe, data, len);
         break;
+    case MSG_PERSIST_STATE:
+        persist_on_state(e, fe, data, len);
+        break;
+    case MSG_SNAPSHOT_REQ:
+        persist_on_snapshot_req(e, fe, data, len);
+        break;
     case MSG_CMD_BATCH:
         s_exec_batch(e, fe, data, len, h.seq);
         break;
@@ -614,6 +623,7 @@ static void s_cron(engine_t *e) {
     e->lruclock = (uint32_t)(now / 1000);
     if (e->cfg.active_expire) db_active_expire(e, 250000 / (e->cfg.hz > 0 ? e->cfg.hz : 10));
     clients_close_idle(e);
+    persist_cron(e);
     for (int i = 0; i < e->cfg.databases; i++) {
         db_t *db = &e->dbs[i];
         dict_maybe_shrink(db->keys);
@@ -640,6 +650,17 @@ static int s_mkdirs(const char *path) {
         }
     }
     return mkdir(tmp, 0700) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+/* "300", "300s", "5m", "1h" -> seconds; -1 when invalid. */
+static long long s_duration_s(const char *v) {
+    char *end;
+    long long n = strtoll(v, &end, 10);
+    if (end == v || n < 0) return -1;
+    if (*end == '\0' || !strcmp(end, "s")) return n;
+    if (!strcmp(end, "m")) return n * 60;
+    if (!strcmp(end, "h")) return n * 3600;
+    return -1;
 }
 
 static int s_has_role(const char *roles, const char *role) {
@@ -677,6 +698,18 @@ int engine_main(const vole_config_t *vc) {
 
     engine_t *e = s_engine_new(&cfg);
     e->loading = cfg.wait_for_load;
+    if (config_init_save(vc->save) < 0) {
+        log_warn("invalid save rules '%s'", vc->save);
+        return 1;
+    }
+    long long interval = s_duration_s(vc->snapshot_interval);
+    if (interval < 0) {
+        log_warn("invalid snapshot-interval '%s' (seconds, or a number with s, m or h)",
+                 vc->snapshot_interval);
+        return 1;
+    }
+    config_init_appendonly(!strcmp(vc->appendonly, "yes"));
+    persist_init(e, vc->snapshot, !strcmp(vc->appendonly, "yes"), vc->appenddirname, interval);
     if (config_init_notify_keyspace_events(vc->notify_keyspace_events) < 0) {
         log_warn("invalid notify-keyspace-events '%s'", vc->notify_keyspace_events);
         return 1;
@@ -772,6 +805,24 @@ int engine_main(const vole_config_t *vc) {
             if (fe->gone) s_frontend_drop(e, fe);
         }
     }
+    /* the persister must hold every effect before we go: wait (bounded) for its acks */
+    int64_t deadline = mono_us() + 4000000;
+    while (!streams_caught_up(e, STREAM_EFFECTS) && mono_us() < deadline) {
+        streams_pump(e);
+        zmq_pollitem_t item = {e->router, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&item, 1, 50) <= 0) continue;
+        while (zmq_msg_recv(&rid, e->router, ZMQ_DONTWAIT) >= 0) {
+            if (!zmq_msg_more(&rid) || zmq_msg_recv(&body, e->router, 0) < 0) continue;
+            proto_header_t h;
+            const char *why;
+            if (proto_header_parse(zmq_msg_data(&body), zmq_msg_size(&body), &h, &why) == 0 &&
+                h.type == MSG_STREAM_ACK)
+                s_on_message(e, zmq_msg_data(&rid), zmq_msg_size(&rid), zmq_msg_data(&body),
+                             zmq_msg_size(&body));
+        }
+    }
+    if (!streams_caught_up(e, STREAM_EFFECTS))
+        log_warn("shutting down before the persister acknowledged every write");
     log_notice("engine shutting down");
     zmq_msg_close(&rid);
     zmq_msg_close(&body);
@@ -856,6 +907,7 @@ void engine_free(engine_t *e) {
     }
     free(e->dbs);
     effects_free(e);
+    persist_free(e);
     proto_batch_free(&e->batch);
     free(e);
 }

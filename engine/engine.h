@@ -240,6 +240,10 @@ int config_notify_keyspace_events(void);
 /* Sets the classes at start-up (the notify-keyspace-events flag); -1 when invalid. */
 int config_init_notify_keyspace_events(const char *classes);
 long long config_client_timeout(void);
+/* Save rules, canonical "secs changes ..." ("" = none); set at start-up from the settings. */
+const char *config_save_rules(void);
+void config_init_appendonly(int on);
+int config_init_save(const char *rules);
 /* Deferred array length: returns a handle, then set_deferred_len(c, h, n). */
 size_t reply_deferred_len(client_t *c);
 void reply_set_deferred_len(client_t *c, size_t handle, long long n);
@@ -401,6 +405,7 @@ struct engine {
     client_t *loader; /* the internal client that replays effects */
     uint64_t durable_seq; /* the persister has fsynced every effect up to this one */
     long long loading_start_ms, loaded_units;
+    void *persist; /* snapshot children, save status, persistence errors (engine/persist.c) */
     frontend_t *load_owner; /* the persister loading us */
     uint64_t load_seq;      /* last effect sequence loaded so far */
     volatile int stop;

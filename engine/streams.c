@@ -168,3 +168,9 @@ void streams_pump(engine_t *e) {
         if (!s->fe->gone) s_pump_one(e, s, &b);
     buf_shrink(&b, 1 << 20);
 }
+
+int streams_caught_up(engine_t *e, uint8_t id) {
+    for (sub_t *s = s_subs; s; s = s->next_sub)
+        if (s->p->id == id && !s->fe->gone && s->acked < s->p->last(e)) return 0;
+    return 1;
+}

@@ -28,6 +28,8 @@ void streams_on_sub(engine_t *e, frontend_t *fe, const char *data, size_t len);
 void streams_on_ack(engine_t *e, frontend_t *fe, const char *data, size_t len);
 /* Sends each consumer what it has credit for; cheap when nothing is new. */
 void streams_pump(engine_t *e);
+/* 1 when every consumer of stream id has acknowledged everything produced so far. */
+int streams_caught_up(engine_t *e, uint8_t id);
 /* Forgets fe's subscriptions (it disconnected or restarted). */
 void streams_drop(engine_t *e, frontend_t *fe);
 /* Sends one message to fe (a whole encoded message); -1 when fe is gone. */

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -65,7 +66,7 @@ static const setting_t s_settings[] = {
     {"bind", "HOST...", S_BIND, NOF, 0, 0, NULL, "127.0.0.1",
      "redis.conf compatibility: sets the host of addr (the first address given)", 0},
     {"dir", "DIR", S_STR, F(dir), 0, 0, NULL, ".", "data directory, created if missing", 0},
-    {"roles", "LIST", S_STR, F(roles), 0, 0, NULL, "engine,frontend-resp",
+    {"roles", "LIST", S_STR, F(roles), 0, 0, NULL, "engine,frontend-resp,persister",
      "comma-separated roles the supervisor starts, each as its own process", 0},
     {"loglevel", "LEVEL", S_LOGLEVEL, F(loglevel), 0, 0, NULL, "notice",
      "debug, verbose, notice or warning", 0},
@@ -248,7 +249,7 @@ static int s_join_addr(vole_config_t *c, const char *host, long long port, char 
 
 void config_defaults(vole_config_t *c) {
     memset(c, 0, sizeof *c);
-    snprintf(c->roles, sizeof c->roles, "engine,frontend-resp");
+    snprintf(c->roles, sizeof c->roles, "engine,frontend-resp,persister");
     c->hb_fd = -1;
     snprintf(c->addr, sizeof c->addr, "127.0.0.1:7379");
     snprintf(c->dir, sizeof c->dir, ".");
@@ -626,6 +627,14 @@ void config_finish(vole_config_t *c) {
         snprintf(tmp, sizeof tmp, "%s/run", c->dir[0] ? c->dir : ".");
         c->run_dir[0] = '\0';
         s_absolute(c->run_dir, sizeof c->run_dir, tmp);
+        /* a unix socket path holds at most 107 bytes: a deep data dir gets its sockets in a
+         * directory under /tmp named after it instead */
+        if (strlen(c->run_dir) + sizeof "/engine.sock" > 100) {
+            uint64_t h = 1469598103934665603ull;
+            for (const char *q = c->run_dir; *q; q++) h = (h ^ (unsigned char)*q) * 1099511628211ull;
+            snprintf(c->run_dir, sizeof c->run_dir, "/tmp/vole-run-%u-%016llx", (unsigned)getuid(),
+                     (unsigned long long)h);
+        }
     } else if (c->run_dir[0] != '/') {
         char tmp[sizeof c->run_dir];
         snprintf(tmp, sizeof tmp, "%s", c->run_dir);

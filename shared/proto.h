@@ -44,9 +44,16 @@ enum {
     MSG_LOAD = 11,       /* persister -> engine: u8 kind (LOAD_*), then per kind (below) */
     MSG_LOAD_ACK = 12,   /* engine -> persister: u8 ok, u64 last seq applied, u64 unused,
                             then the error text when not ok */
-    MSG_SNAPSHOT_DONE = 13, /* engine -> persister: u8 ok, u64 seq, u64 unused, then the
-                               file path (ok) or the error text */
+    MSG_SNAPSHOT_DONE = 13, /* engine -> persister: u8 kind (SNAP_*), u64 seq, u64 ok, then
+                               the file path (ok) or the error text */
+    MSG_PERSIST_STATE = 14, /* persister -> engine: u8 ok, u64 unused x2, then the error text:
+                               writes are refused with -MISCONF while not ok */
+    MSG_SNAPSHOT_REQ = 15,  /* persister -> engine: u8 kind (SNAP_AOF_BASE): take a snapshot
+                               into the path given as tail bytes */
 };
+/* Snapshot kinds: the user's snapshot file (SAVE/BGSAVE/save rules), or a new AOF base
+ * (BGREWRITEAOF, the persister fell behind, the AOF grew). */
+enum { SNAP_FILE = 1, SNAP_AOF_BASE = 2 };
 
 /* Stream ids. */
 enum { STREAM_EFFECTS = 1, STREAM_WEBHOOKS = 2, STREAM_MAX = 8 };

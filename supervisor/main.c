@@ -6,6 +6,8 @@
 
 #include "engine/engine.h"
 #include "frontend-resp/frontend_resp.h"
+#include "persister/aof.h"
+#include "persister/persister.h"
 #include "shared/affinity.h"
 #include "shared/config.h"
 #include "supervisor/supervisor.h"
@@ -18,11 +20,23 @@ static const struct {
 } s_roles[] = {
     {"engine", engine_main},
     {"frontend-resp", frontend_resp_main},
+    {"persister", persister_main},
+};
+
+/* Tools run as subcommands of the one binary: `vole check-aof ...`. */
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+} s_tools[] = {
+    {"check-aof", aof_check_main},
 };
 #define NROLES (sizeof s_roles / sizeof s_roles[0])
 
 int main(int argc, char **argv) {
     const char *prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+    if (argc > 1)
+        for (size_t i = 0; i < sizeof s_tools / sizeof s_tools[0]; i++)
+            if (!strcmp(argv[1], s_tools[i].name)) return s_tools[i].run(argc - 1, argv + 1);
     static vole_config_t cfg;
     config_defaults(&cfg);
     int help = 0;

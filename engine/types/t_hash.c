@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "engine/commands.h"
+#include "engine/effects.h"
 #include "engine/ds/fvpack.h"
 #include "shared/util.h"
 
@@ -568,6 +569,8 @@ static void cmd_hincrbyfloat(client_t *c) {
     hash_type_set(&c->eng->cfg, o, f->ptr, f->len, buf, (size_t)n);
     reply_bulk(c, buf, (size_t)n);
     s_written(c, key, "hincrbyfloat", 1);
+    proto_arg_t fx[4] = {EFF_LIT("HSET"), *key, *f, EFF_ARG(buf, n)}; /* the result, as Redis */
+    effect_add(c, 4, fx);
 }
 
 /* ===================== HGETALL HKEYS HVALS ===================== */

@@ -5,9 +5,11 @@
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "engine/commands.h"
+#include "engine/effects.h"
 
 /* ===================== elements =====================
  * An element is one pointer-sized word. Strings of up to 7 bytes live in the word itself
@@ -337,6 +339,14 @@ long long list_pop_reply(client_t *c, const char *key, size_t keylen, vobj_t *o,
         s_elem_free(l, e);
     }
     s_removed(c, key, keylen, o, where == LIST_HEAD ? "lpop" : "rpop", n, deleted);
+    if (n > 0) {
+        /* BLPOP, BLMPOP, LMPOP... all replay as the plain pop they did */
+        char nb[24];
+        int nl = snprintf(nb, sizeof nb, "%lld", n);
+        proto_arg_t fx[3] = {where == LIST_HEAD ? EFF_LIT("LPOP") : EFF_LIT("RPOP"),
+                             EFF_ARG(key, keylen), EFF_ARG(nb, nl)};
+        effect_add(c, 3, fx);
+    }
     return n;
 }
 
@@ -356,6 +366,10 @@ int list_move_reply(client_t *c, const char *src, size_t srclen, vobj_t *sobj, c
     const deque_t *dd = &s_list(dobj)->items;
     s_reply_elem(c, deque_get(dd, to == LIST_HEAD ? 0 : deque_len(dd) - 1));
     s_removed(c, src, srclen, sobj, from == LIST_HEAD ? "lpop" : "rpop", 1, NULL);
+    proto_arg_t fx[5] = {EFF_LIT("LMOVE"), EFF_ARG(src, srclen), EFF_ARG(dst, dstlen),
+                         from == LIST_HEAD ? EFF_LIT("LEFT") : EFF_LIT("RIGHT"),
+                         to == LIST_HEAD ? EFF_LIT("LEFT") : EFF_LIT("RIGHT")};
+    effect_add(c, 5, fx);
     return 0;
 }
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "engine/commands.h"
+#include "engine/effects.h"
 #include "engine/ds/intset.h"
 #include "shared/util.h"
 
@@ -781,7 +782,40 @@ static void cmd_sdiffstore(client_t *c) {
 
 /* ===================== SPOP SRANDMEMBER ===================== */
 
-static void s_reply_popped(void *priv, const char *p, size_t len) { reply_bulk(priv, p, len); }
+/* SPOP with a count replies each popped member and records them, to become SREM effects. */
+typedef struct {
+    client_t *c;
+    buf_t bytes; /* u32 len, bytes per member */
+    size_t n;
+} s_popped_t;
+
+static void s_reply_popped(void *priv, const char *p, size_t len) {
+    s_popped_t *pp = priv;
+    reply_bulk(pp->c, p, len);
+    buf_put_u32(&pp->bytes, (uint32_t)len);
+    buf_append(&pp->bytes, p, len);
+    pp->n++;
+}
+
+/* SREM key m... effects for the popped members, in chunks as Redis propagates them. */
+static void s_popped_effects(s_popped_t *pp, const proto_arg_t *key) {
+    enum { CHUNK = 1024 };
+    proto_arg_t argv[CHUNK + 2];
+    size_t pos = 0;
+    for (size_t done = 0; done < pp->n;) {
+        int argc = 2;
+        argv[0] = EFF_LIT("SREM");
+        argv[1] = *key;
+        while (done < pp->n && argc < CHUNK + 2) {
+            uint32_t len;
+            memcpy(&len, pp->bytes.data + pos, 4);
+            argv[argc++] = EFF_ARG(pp->bytes.data + pos + 4, len);
+            pos += 4 + len;
+            done++;
+        }
+        effect_add(pp->c, argc, argv);
+    }
+}
 
 static void s_spop_count(client_t *c) {
     engine_t *e = c->eng;
@@ -811,10 +845,16 @@ static void s_spop_count(client_t *c) {
         db_delete(e, c->db, key->ptr, key->len);
         s_notify_del(c, key);
         signal_modified_key(e, c->db, key->ptr, key->len);
+        proto_arg_t fx[2] = {EFF_LIT("DEL"), *key};
+        effect_add(c, 2, fx);
         return;
     }
     reply_set(c, (long long)count);
-    set_type_pop_count(e, set, count, s_reply_popped, c);
+    s_popped_t pp = {c, {0}, 0};
+    buf_init(&pp.bytes);
+    set_type_pop_count(e, set, count, s_reply_popped, &pp);
+    s_popped_effects(&pp, key); /* the members chosen at random, not SPOP itself */
+    buf_free(&pp.bytes);
     signal_modified_key(e, c->db, key->ptr, key->len);
 }
 
@@ -835,9 +875,11 @@ static void cmd_spop(client_t *c) {
         if (!wrongtype) reply_null(c);
         return;
     }
-    vstr_t *m = set_type_pop_random(set); /* the effect: SREM key m */
+    vstr_t *m = set_type_pop_random(set);
     notify_keyspace_event(e, NOTIFY_SET, "spop", key->ptr, key->len, c->db->id);
     reply_bulk(c, m->ptr, m->len);
+    proto_arg_t fx[3] = {EFF_LIT("SREM"), *key, EFF_ARG(m->ptr, m->len)}; /* the chosen one */
+    effect_add(c, 3, fx);
     vstr_free(m);
     if (set_type_size(set) == 0) {
         db_delete(e, c->db, key->ptr, key->len);

@@ -11,6 +11,7 @@
 
 #include "engine/blocking.h"
 #include "engine/commands.h"
+#include "engine/effects.h"
 #include "engine/multi.h"
 #include "shared/util.h"
 
@@ -711,8 +712,8 @@ int stream_serve_read(client_t *c, stream_t *s, const char *key, size_t klen, st
 }
 
 /* Entries of the group from start on, delivered to consumer sc: PELs and last ID updated. */
-static void s_group_deliver(client_t *c, stream_t *s, stream_cg_t *cg, stream_consumer_t *sc,
-                            stream_id_t start, size_t count, int noack) {
+static size_t s_group_deliver(client_t *c, stream_t *s, stream_cg_t *cg, stream_consumer_t *sc,
+                              stream_id_t start, size_t count, int noack) {
     int64_t now = c->eng->now_ms;
     size_t h = reply_deferred_len(c), n = 0;
     for (idm_node_t *x = idm_seek_ge(s->entries, start); x && (!count || n < count);
@@ -747,12 +748,13 @@ static void s_group_deliver(client_t *c, stream_t *s, stream_cg_t *cg, stream_co
         }
     }
     reply_set_deferred_len(c, h, (long long)n);
+    return n;
 }
 
 /* A consumer's history: its pending IDs from start on, with their entries (nil fields when
  * the entry was deleted meanwhile). */
-static void s_group_history(client_t *c, stream_t *s, stream_consumer_t *sc, stream_id_t start,
-                            size_t count) {
+static size_t s_group_history(client_t *c, stream_t *s, stream_consumer_t *sc, stream_id_t start,
+                              size_t count) {
     size_t h = reply_deferred_len(c), n = 0;
     for (idm_node_t *x = idm_seek_ge(sc->pel, start); x && (!count || n < count);
          x = idm_next(x)) {
@@ -768,6 +770,7 @@ static void s_group_history(client_t *c, stream_t *s, stream_consumer_t *sc, str
         n++;
     }
     reply_set_deferred_len(c, h, (long long)n);
+    return n;
 }
 
 static void s_written(client_t *c, const char *key, size_t klen, const char *event) {
@@ -784,8 +787,74 @@ static stream_consumer_t *s_consumer_get(client_t *c, stream_cg_t *cg, const cha
         c->eng->stats.dirty++;
         notify_keyspace_event(c->eng, NOTIFY_STREAM, "xgroup-createconsumer", key, klen,
                               c->db->id);
+        proto_arg_t fx[5] = {EFF_LIT("XGROUP"), EFF_LIT("CREATECONSUMER"), EFF_ARG(key, klen),
+                             EFF_ARG(cg->name->ptr, cg->name->len), EFF_ARG(name, len)};
+        effect_add(c, 5, fx);
     }
     return sc;
+}
+
+static void s_claim_effect(client_t *c, const char *key, size_t klen, const stream_cg_t *cg,
+                           const char *consumer, size_t clen, stream_id_t id,
+                           const stream_nack_t *nack);
+
+/* XACK key group id: a pending entry whose stream entry is gone, dropped by a claim. */
+static void s_unpend_effect(client_t *c, const proto_arg_t *key, const proto_arg_t *group,
+                            stream_id_t id) {
+    char idb[48];
+    int idn = s_fmt_id(idb, id);
+    proto_arg_t fx[4] = {EFF_LIT("XACK"), *key, *group, EFF_ARG(idb, idn)};
+    effect_add(c, 4, fx);
+}
+
+/* XCLAIM key group consumer 0 id TIME ms RETRYCOUNT n FORCE JUSTID LASTID last: how a
+ * delivery (or a claim) replays, with the times of now (as Redis propagates them). */
+static void s_claim_effect(client_t *c, const char *key, size_t klen, const stream_cg_t *cg,
+                           const char *consumer, size_t clen, stream_id_t id,
+                           const stream_nack_t *nack) {
+    char idb[48], lastb[48], tb[24], nb[24];
+    int idn = s_fmt_id(idb, id), lastn = s_fmt_id(lastb, cg->last_id);
+    int tn = snprintf(tb, sizeof tb, "%lld", (long long)nack->delivery_time);
+    int nn = snprintf(nb, sizeof nb, "%llu", (unsigned long long)nack->delivery_count);
+    proto_arg_t fx[14] = {EFF_LIT("XCLAIM"),     EFF_ARG(key, klen),
+                          EFF_ARG(cg->name->ptr, cg->name->len),
+                          EFF_ARG(consumer, clen), EFF_LIT("0"),
+                          EFF_ARG(idb, idn),     EFF_LIT("TIME"),
+                          EFF_ARG(tb, tn),       EFF_LIT("RETRYCOUNT"),
+                          EFF_ARG(nb, nn),       EFF_LIT("FORCE"),
+                          EFF_LIT("JUSTID"),     EFF_LIT("LASTID"),
+                          EFF_ARG(lastb, lastn)};
+    effect_add(c, 14, fx);
+}
+
+/* XGROUP SETID key group last ENTRIESREAD n: the group's position after a read. */
+static void s_setid_effect(client_t *c, const char *key, size_t klen, const stream_cg_t *cg) {
+    char lastb[48], nb[24];
+    int lastn = s_fmt_id(lastb, cg->last_id);
+    int nn = snprintf(nb, sizeof nb, "%lld", cg->entries_read);
+    proto_arg_t fx[7] = {EFF_LIT("XGROUP"),       EFF_LIT("SETID"),
+                         EFF_ARG(key, klen),       EFF_ARG(cg->name->ptr, cg->name->len),
+                         EFF_ARG(lastb, lastn),    EFF_LIT("ENTRIESREAD"),
+                         EFF_ARG(nb, nn)};
+    effect_add(c, 7, fx);
+}
+
+/* The effects of a group read: the consumer's creation, every delivery as a claim, and the
+ * group's new position. */
+static void s_group_read_effects(client_t *c, stream_t *s, const char *key, size_t klen,
+                                 stream_cg_t *cg, stream_consumer_t *sc, int created,
+                                 stream_id_t start, size_t n, int history) {
+    /* the consumer's creation was recorded by s_consumer_get */
+    idmap_t *pel = history ? sc->pel : s->entries;
+    size_t k = 0;
+    for (idm_node_t *x = idm_seek_ge(pel, start); x && k < n; x = idm_next(x), k++) {
+        idm_node_t *p = idm_find(cg->pel, x->id);
+        if (history && !idm_find(s->entries, x->id)) continue; /* left as it was */
+        if (p && ((stream_nack_t *)p->val)->consumer == sc)
+            s_claim_effect(c, key, klen, cg, sc->name->ptr, sc->name->len, x->id, p->val);
+    }
+    if (!history) s_setid_effect(c, key, klen, cg);
+    if (!created && k == 0) effect_none(c);
 }
 
 int stream_serve_group(client_t *c, stream_t *s, const char *key, size_t klen, stream_cg_t *cg,
@@ -799,12 +868,15 @@ int stream_serve_group(client_t *c, stream_t *s, const char *key, size_t klen, s
     stream_id_t start = gt;
     s_id_incr(&start);
     reply_bulk(c, key, klen);
+    int created = s_consumer_lookup(cg, consumer, clen) == NULL;
     stream_consumer_t *sc = s_consumer_get(c, cg, consumer, clen, key, klen);
     sc->seen_time = c->eng->now_ms;
+    size_t n;
     if (history)
-        s_group_history(c, s, sc, start, count);
+        n = s_group_history(c, s, sc, start, count);
     else
-        s_group_deliver(c, s, cg, sc, start, count, noack);
+        n = s_group_deliver(c, s, cg, sc, start, count, noack);
+    s_group_read_effects(c, s, key, klen, cg, sc, created, start, n, history);
     c->eng->stats.dirty++;
     return 1;
 }
@@ -1030,6 +1102,15 @@ static int s_clen(const proto_arg_t *a) { return (int)strnlen(a->ptr, a->len); }
 
 /* ===================== commands ===================== */
 
+/* A trim replays as an exact trim to the length it reached: "~" depends on node layout,
+ * which a snapshot load may rebuild differently (Redis rewrites it the same way). */
+static void s_trim_effect(client_t *c, const proto_arg_t *key, const stream_t *s) {
+    char n[24];
+    int nl = snprintf(n, sizeof n, "%llu", (unsigned long long)stream_length(s));
+    proto_arg_t fx[5] = {EFF_LIT("XTRIM"), *key, EFF_LIT("MAXLEN"), EFF_LIT("="), EFF_ARG(n, nl)};
+    effect_add(c, 5, fx);
+}
+
 static void cmd_xadd(client_t *c) {
     trim_args_t t;
     int idpos = s_parse_add_trim(c, &t, 1);
@@ -1075,9 +1156,24 @@ static void cmd_xadd(client_t *c) {
     stream_reply_id(c, id);
     s_written(c, key->ptr, key->len, "xadd");
     c->eng->stats.dirty++;
+    /* replayed with the ID chosen now, and an exact trim to the length reached now */
+    {
+        char idbuf[48];
+        int idn = s_fmt_id(idbuf, id);
+        int nf = c->argc - fpos;
+        proto_arg_t stat[16], *fx = nf + 3 > 16 ? s_xmalloc(sizeof(*fx) * (size_t)(nf + 3)) : stat;
+        fx[0] = EFF_LIT("XADD");
+        fx[1] = *key;
+        fx[2] = EFF_ARG(idbuf, idn);
+        memcpy(fx + 3, c->argv + fpos, sizeof(*fx) * (size_t)nf);
+        effect_add(c, nf + 3, fx);
+        if (fx != stat) free(fx);
+    }
     if (t.strategy != STREAM_TRIM_NONE) {
-        if (stream_trim(s, t.strategy, t.maxlen, t.minid, t.approx, t.limit))
+        if (stream_trim(s, t.strategy, t.maxlen, t.minid, t.approx, t.limit)) {
             notify_keyspace_event(c->eng, NOTIFY_STREAM, "xtrim", key->ptr, key->len, c->db->id);
+            s_trim_effect(c, key, s);
+        }
     }
     if (!created) blocking_signal_key(c->eng, c->db, key->ptr, key->len);
 }
@@ -1159,6 +1255,7 @@ static void cmd_xtrim(client_t *c) {
     }
     int64_t deleted = stream_trim(o->v.p, t.strategy, t.maxlen, t.minid, t.approx, t.limit);
     if (deleted) {
+        s_trim_effect(c, &c->argv[1], o->v.p);
         notify_keyspace_event(c->eng, NOTIFY_STREAM, "xtrim", c->argv[1].ptr, c->argv[1].len,
                               c->db->id);
         signal_modified_key(c->eng, c->db, c->argv[1].ptr, c->argv[1].len);
@@ -1915,9 +2012,11 @@ static void cmd_xclaim(client_t *c) {
             goto done;
         }
     }
+    int lastid_moved = 0;
     if (idm_cmp(last_id, cg->last_id) > 0) {
         cg->last_id = last_id;
         c->eng->stats.dirty++;
+        lastid_moved = 1;
     }
     if (deliverytime != -1) {
         if (deliverytime < 0 || deliverytime > now) deliverytime = now;
@@ -1935,6 +2034,7 @@ static void cmd_xclaim(client_t *c) {
             if (nack) {
                 c->eng->stats.dirty++;
                 s_nack_remove(cg, id, nack);
+                s_unpend_effect(c, &c->argv[1], &c->argv[2], id);
             }
             continue;
         }
@@ -1968,6 +2068,16 @@ static void cmd_xclaim(client_t *c) {
             reply_null(c);
         replied++;
         c->eng->stats.dirty++;
+        s_claim_effect(c, c->argv[1].ptr, c->argv[1].len, cg, c->argv[3].ptr, c->argv[3].len, id,
+                       nack);
+    }
+    if (replied == 0 && lastid_moved) {
+        /* only LASTID changed: a claim of 0-0 (never an entry) carries it */
+        char lastb[48];
+        int lastn = s_fmt_id(lastb, cg->last_id);
+        proto_arg_t fx[8] = {EFF_LIT("XCLAIM"), c->argv[1], c->argv[2], c->argv[3], EFF_LIT("0"),
+                             EFF_LIT("0-0"), EFF_LIT("LASTID"), EFF_ARG(lastb, lastn)};
+        effect_add(c, 8, fx);
     }
     reply_set_deferred_len(c, h, replied);
 done:
@@ -2039,6 +2149,7 @@ static void cmd_xautoclaim(client_t *c) {
         if (!stream_entry_exists(s, id)) {
             c->eng->stats.dirty++;
             s_nack_remove(cg, id, nack);
+            s_unpend_effect(c, &c->argv[1], &c->argv[2], id);
             if (ndeleted == capdeleted) {
                 capdeleted *= 2;
                 deleted = s_xrealloc(deleted, sizeof(stream_id_t) * capdeleted);
@@ -2071,6 +2182,8 @@ static void cmd_xautoclaim(client_t *c) {
         replied++;
         count--;
         c->eng->stats.dirty++;
+        s_claim_effect(c, c->argv[1].ptr, c->argv[1].len, cg, c->argv[3].ptr, c->argv[3].len, id,
+                       nack);
         x = nx;
     }
     reply_set_deferred_len(c, hlist, replied);

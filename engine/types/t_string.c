@@ -6,10 +6,12 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "engine/commands.h"
+#include "engine/effects.h"
 #include "engine/engine.h"
 #include "shared/util.h"
 
@@ -202,6 +204,11 @@ static void s_set_generic(client_t *c, const proto_arg_t *key, const proto_arg_t
         /* Like Redis 7.0, a time already past is stored as is and the key expires lazily. */
         db_set_expire(e, c->db, key->ptr, key->len, when);
         notify_keyspace_event(e, NOTIFY_GENERIC, "expire", key->ptr, key->len, c->db->id);
+        /* replayed with the absolute time, as Redis propagates SET ... PXAT */
+        char ms[24];
+        int n = snprintf(ms, sizeof ms, "%lld", when);
+        proto_arg_t fx[5] = {EFF_LIT("SET"), *key, *val, EFF_LIT("PXAT"), EFF_ARG(ms, n)};
+        effect_add(c, 5, fx);
     }
     if (!(flags & SF_GET)) {
         if (setnx_reply)
@@ -266,12 +273,21 @@ void cmd_getex(client_t *c) {
     if ((flags & (SF_EXAT | SF_PXAT)) && when <= e->now_ms) {
         db_delete(e, c->db, key->ptr, key->len);
         s_written(c, key, NOTIFY_GENERIC, "del");
+        proto_arg_t fx[2] = {EFF_LIT("DEL"), *key};
+        effect_add(c, 2, fx);
     } else if (expire) {
         db_set_expire(e, c->db, key->ptr, key->len, when);
         s_written(c, key, NOTIFY_GENERIC, "expire");
+        char ms[24];
+        int n = snprintf(ms, sizeof ms, "%lld", when);
+        proto_arg_t fx[3] = {EFF_LIT("PEXPIREAT"), *key, EFF_ARG(ms, n)};
+        effect_add(c, 3, fx);
     } else if (flags & SF_PERSIST) {
-        if (db_remove_expire(c->db, key->ptr, key->len))
+        if (db_remove_expire(c->db, key->ptr, key->len)) {
             s_written(c, key, NOTIFY_GENERIC, "persist");
+            proto_arg_t fx[2] = {EFF_LIT("PERSIST"), *key};
+            effect_add(c, 2, fx);
+        }
     }
 }
 
@@ -491,6 +507,9 @@ void cmd_incrbyfloat(client_t *c) {
     else
         db_add(e, c->db, key->ptr, key->len, nv);
     s_written(c, key, NOTIFY_STRING, "incrbyfloat");
+    /* the result, not the increment: float formatting must not differ on replay */
+    proto_arg_t fx[4] = {EFF_LIT("SET"), *key, EFF_ARG(buf, n), EFF_LIT("KEEPTTL")};
+    effect_add(c, 4, fx);
     reply_bulk(c, buf, (size_t)n);
 }
 

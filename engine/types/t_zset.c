@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "engine/commands.h"
+#include "engine/effects.h"
 #include "engine/types/t_set.h"
 #include "shared/util.h"
 
@@ -1364,6 +1365,14 @@ long zset_pop_generic(client_t *c, const proto_arg_t *keys, int nkeys, int where
                                   key->ptr, key->len, c->db->id);
             signal_modified_key(e, c->db, key->ptr, key->len);
         }
+    }
+    if (rangelen > 0) {
+        /* BZPOPMIN, BZMPOP, ZMPOP... replay as the plain pop they did */
+        char nb[24];
+        int nl = snprintf(nb, sizeof nb, "%ld", rangelen);
+        proto_arg_t fx[3] = {where == ZSET_MAX ? EFF_LIT("ZPOPMAX") : EFF_LIT("ZPOPMIN"), *key,
+                             EFF_ARG(nb, nl)};
+        effect_add(c, 3, fx);
     }
     if (zset_length(z) == 0) {
         if (deleted) *deleted = 1;

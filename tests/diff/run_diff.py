@@ -456,7 +456,9 @@ def main():
             started.append(r2)
             b_addr, b_name = (r2.host, r2.port), "redis2"
         else:
-            v = vole_proc.start_vole()
+            # the oracle runs without persistence (--appendonly no --save ""): so does Vole
+            # here; persistence has its own tests
+            v = vole_proc.start_vole(extra_args=["--appendonly", "no"])
             started.append(v)
             b_addr, b_name = (v.host, v.port), "vole"
         runner = Runner(a_addr, b_addr, "redis", b_name, args.timeout, args.verbose,

@@ -1,0 +1,18 @@
+/* The engine's side of persistence (engine/persist.c). */
+#ifndef VOLE_PERSIST_H
+#define VOLE_PERSIST_H
+#include "engine/engine.h"
+
+void persist_init(engine_t *e, const char *snapshot, int aof_on, const char *aof_dir,
+                  long long interval_s);
+void persist_free(engine_t *e);
+/* Messages from the persister. */
+void persist_on_snapshot_req(engine_t *e, frontend_t *fe, const char *data, size_t len);
+void persist_on_state(engine_t *e, frontend_t *fe, const char *data, size_t len);
+/* Refuses c's command with -MISCONF while the persister cannot write; 1 when refused. */
+int persist_refuses(engine_t *e, client_t *c, const command_t *cmd);
+/* Reaps snapshot children, runs save rules and snapshot-interval (from the engine's cron). */
+void persist_cron(engine_t *e);
+/* The "# Persistence" section of INFO. */
+void persist_info(engine_t *e, buf_t *b);
+#endif

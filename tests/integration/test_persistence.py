@@ -1,0 +1,354 @@
+# Persistence end to end: data survives restarts and SIGKILL of any process (with appendfsync
+# always nothing acknowledged is lost), a torn AOF tail is cut, damage in the middle stops the
+# start with a clear error that `vole check-aof` explains and repairs, and a full disk turns
+# writes into -MISCONF without losing or corrupting anything.
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import redis
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from lib.vole_proc import free_port, start_vole, vole_binary, wait_until  # noqa: E402
+
+RESTART_TIMEOUT = 20.0
+
+
+def start_in(datadir, *extra):
+    """Vole on a fresh port whose data lives in datadir (kept across instances)."""
+    return start_vole(extra_args=["--dir", str(datadir), *extra])
+
+
+def wait_loaded(v, timeout=RESTART_TIMEOUT):
+    """Until the engine answers a read (not -LOADING) on a new connection."""
+    def ok():
+        try:
+            c = v.client(socket_timeout=2)
+            c.dbsize()
+            return True
+        except (redis.exceptions.BusyLoadingError, redis.exceptions.ConnectionError,
+                redis.exceptions.TimeoutError):
+            return False
+    assert wait_until(ok, timeout), f"not serving after {timeout}s\n{v.log_tail()}"
+
+
+def fill_all_types(c):
+    c.set("str", "hello")
+    c.set("int", 42)
+    c.set("ttl", "x", ex=1000)
+    c.incrbyfloat("float", 1.25)
+    c.rpush("list", *[f"e{i}" for i in range(300)])
+    c.sadd("intset", 1, 2, 3)
+    c.sadd("set", *[f"m{i}" for i in range(600)])
+    c.spop("set", 5)
+    c.zadd("zsmall", {"a": 1, "b": 2.5})
+    c.zadd("zbig", {f"m{i}": i / 3 for i in range(200)})
+    c.hset("hsmall", mapping={"f1": "v1", "f2": "v2"})
+    c.hset("hbig", mapping={f"f{i}": "x" * (i % 70) for i in range(600)})
+    c.hincrbyfloat("hsmall", "n", 0.5)
+    c.pfadd("hll", *[f"u{i}" for i in range(100)])
+    c.setbit("bits", 1000, 1)
+    c.geoadd("geo", (13.361389, 38.115556, "Palermo"))
+    for i in range(50):
+        c.xadd("stream", {"n": i}, maxlen=30, approximate=True)
+    c.xgroup_create("stream", "grp", id="0")
+    c.xreadgroup("grp", "alice", {"stream": ">"}, count=4)
+    c.xreadgroup("grp", "bob", {"stream": ">"}, count=2, noack=True)
+    c.select(3)
+    c.set("in-db3", "yes")
+    c.select(0)
+    with c.pipeline(transaction=True) as p:
+        p.incr("tx1")
+        p.set("tx2", "v", px=500000)
+        p.execute()
+
+
+def dump(c):
+    """Every key of databases 0 and 3 with its type, absolute expiry and value."""
+    out = {}
+    for db in (0, 3):
+        c.select(db)
+        for k in sorted(c.keys("*")):
+            t = c.type(k)
+            if t == b"string":
+                val = c.get(k)
+            elif t == b"list":
+                val = c.lrange(k, 0, -1)
+            elif t == b"set":
+                val = sorted(c.smembers(k))
+            elif t == b"zset":
+                val = c.zrange(k, 0, -1, withscores=True)
+            elif t == b"hash":
+                val = sorted(c.hgetall(k).items())
+            elif t == b"stream":
+                val = (c.xrange(k), c.xinfo_groups(k), c.xpending(k, "grp"))
+            else:
+                val = None
+            out[(db, k)] = (t, c.pexpiretime(k), c.object("encoding", k), val)
+    c.select(0)
+    return out
+
+
+def test_every_type_survives_a_restart(tmp_path):
+    data = tmp_path / "data"
+    v = start_in(data)
+    try:
+        c = v.client()
+        fill_all_types(c)
+        before = dump(c)
+        assert len(before) == 18
+    finally:
+        assert v.stop() == 0
+    v = start_in(data)
+    try:
+        wait_loaded(v)
+        assert dump(v.client()) == before
+        assert "data loaded" in v.log_text()
+    finally:
+        v.stop()
+
+
+def test_every_type_survives_sigkill_of_everything(tmp_path):
+    data = tmp_path / "data"
+    v = start_in(data, "--appendfsync", "always")
+    try:
+        c = v.client()
+        fill_all_types(c)
+        before = dump(c)
+        for pid in list(v.instance_pids()) + [v.pid]:
+            os.kill(pid, signal.SIGKILL)
+    finally:
+        v.stop()
+    v = start_in(data)
+    try:
+        wait_loaded(v)
+        assert dump(v.client()) == before
+    finally:
+        v.stop()
+
+
+class Writer(threading.Thread):
+    """Writes k<i> = i over and over, remembering every write that was acknowledged."""
+
+    def __init__(self, v):
+        super().__init__(daemon=True)
+        self.v = v
+        self.acked = {}
+        self.i = 0
+        self.stop_flag = False
+        self.errors = 0
+
+    def run(self):
+        c = None
+        while not self.stop_flag:
+            try:
+                if c is None:
+                    c = self.v.client(socket_timeout=5)
+                key = f"k{self.i}"
+                if c.set(key, self.i):
+                    self.acked[key] = self.i
+                self.i += 1
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
+                    redis.exceptions.BusyLoadingError, redis.exceptions.ResponseError):
+                self.errors += 1
+                self.i += 1  # that write may or may not have happened: never reuse its key
+                c = None
+                time.sleep(0.01)  # retry pacing while the server restarts, not readiness
+
+    def count(self):
+        return len(self.acked)
+
+
+def check_acked(c, acked):
+    keys = list(acked)
+    lost = []
+    for i in range(0, len(keys), 500):
+        chunk = keys[i:i + 500]
+        for k, got in zip(chunk, c.mget(chunk)):
+            if got is None or int(got) != acked[k]:
+                lost.append(k)
+    return lost
+
+
+@pytest.mark.parametrize("target", ["engine", "persister", "all"])
+def test_no_acknowledged_write_is_lost_with_fsync_always(tmp_path, target):
+    data = tmp_path / "data"
+    v = start_in(data, "--appendfsync", "always")
+    rounds = 4
+    try:
+        for r in range(rounds):
+            w = Writer(v)
+            w.start()
+            base = len(w.acked)
+            assert wait_until(lambda: w.count() >= base + 150, 20), \
+                f"writer stuck ({w.count()} acked)\n{v.log_tail()}"
+            if target == "all":
+                for pid in list(v.instance_pids()) + [v.pid]:
+                    os.kill(pid, signal.SIGKILL)
+                w.stop_flag = True
+                w.join(10)
+                v.stop()
+                v = start_in(data, "--appendfsync", "always")
+            else:
+                pid = v.child_pid(target)
+                assert pid, v.log_tail()
+                os.kill(pid, signal.SIGKILL)
+                # the writer keeps going across the restart
+                assert wait_until(lambda: v.child_pid(target) not in (None, pid), 10)
+                n = w.count()
+                assert wait_until(lambda: w.count() >= n + 50, 30), \
+                    f"no writes after restarting the {target}\n{v.log_tail()}"
+                w.stop_flag = True
+                w.join(10)
+            wait_loaded(v)
+            lost = check_acked(v.client(), w.acked)
+            assert not lost, (f"round {r}: {len(lost)} of {len(w.acked)} acknowledged writes "
+                              f"lost after killing the {target}: {lost[:5]}\n{v.log_tail()}")
+    finally:
+        v.stop()
+
+
+def segments(data):
+    d = Path(data) / "appendonlydir"
+    return sorted(d.glob("*.seg"))
+
+
+def test_torn_tail_is_cut_with_a_warning(tmp_path):
+    data = tmp_path / "data"
+    v = start_in(data)
+    try:
+        c = v.client()
+        for i in range(100):
+            c.set(f"t{i}", i)
+    finally:
+        assert v.stop() == 0
+    seg = segments(data)[-1]
+    size = seg.stat().st_size
+    with open(seg, "ab") as f:  # half a record: a write that never completed
+        f.write(b"\x40\x00\x00\x00\x65\x00\x00\x00\x00\x00")
+    v = start_in(data)
+    try:
+        wait_loaded(v)
+        c = v.client()
+        assert [int(x) for x in c.mget([f"t{i}" for i in range(100)])] == list(range(100))
+        assert "cutting it at offset" in v.log_text()
+        assert seg.stat().st_size >= size  # cut back, then appended to again
+        c.set("after", "1")
+    finally:
+        assert v.stop() == 0
+
+
+def test_damage_in_the_middle_stops_start_and_check_aof_repairs(tmp_path):
+    data = tmp_path / "data"
+    v = start_in(data)
+    try:
+        c = v.client()
+        for i in range(200):
+            c.set(f"d{i}", "v" * 50)
+    finally:
+        assert v.stop() == 0
+    seg = segments(data)[-1]
+    raw = bytearray(seg.read_bytes())
+    mid = len(raw) // 2
+    raw[mid] ^= 0xFF
+    seg.write_bytes(bytes(raw))
+    check = vole_binary("vole")
+    out = subprocess.run([str(check), "check-aof", str(data / "appendonlydir")],
+                         capture_output=True, text=True)
+    assert out.returncode == 1 and "DAMAGED" in out.stdout, out.stdout + out.stderr
+    # the start refuses to serve damaged data: clients see -LOADING, the log says why
+    port = free_port()
+    proc = subprocess.Popen([str(check), "--dir", str(data), "--port", str(port),
+                             "--cpu-affinity", "none"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        log = []
+        reader = threading.Thread(target=lambda: log.extend(proc.stdout), daemon=True)
+        reader.start()
+        assert wait_until(lambda: any("damaged record at offset" in ln for ln in log), 10), \
+            "".join(log)
+
+        def loading():
+            try:
+                redis.Redis(port=port, socket_timeout=2).get("d0")
+            except redis.exceptions.BusyLoadingError:
+                return True
+            except redis.exceptions.ConnectionError:
+                return False
+            return False
+        assert wait_until(loading, 10), "".join(log)
+    finally:
+        proc.terminate()
+        proc.wait(15)
+    fixed = subprocess.run([str(check), "check-aof", "--fix", str(data / "appendonlydir")],
+                           capture_output=True, text=True)
+    assert fixed.returncode == 0 and "fixed:" in fixed.stdout, fixed.stdout + fixed.stderr
+    v = start_in(data)
+    try:
+        wait_loaded(v)
+        n = v.client().dbsize()
+        assert 0 < n < 200  # everything before the damage, nothing after it
+    finally:
+        v.stop()
+
+
+@pytest.fixture
+def small_fs(tmp_path):
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {r.stderr.strip()}")
+    yield mnt
+    subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+def test_full_disk_refuses_writes_and_loses_nothing(small_fs):
+    data = small_fs / "data"
+    v = start_in(data, "--appendfsync", "always")
+    try:
+        c = v.client(socket_timeout=10)
+        acked = {}
+        misconf = None
+        for i in range(100000):
+            try:
+                c.set(f"f{i}", "x" * 200)
+                acked[f"f{i}"] = i
+            except redis.exceptions.ResponseError as e:
+                misconf = str(e)
+                break
+        assert misconf and misconf.startswith("MISCONF Errors writing to the AOF file"), misconf
+        # reads go on
+        assert c.get("f0") == b"x" * 200
+        with pytest.raises(redis.exceptions.ResponseError, match="MISCONF"):
+            c.set("more", "1")
+        # room again: writes resume by themselves
+        subprocess.run(["mount", "-o", "remount,size=64m", str(small_fs)], check=True)
+        assert wait_until(lambda: _set_ok(c), 10), v.log_tail()
+        for k in acked:
+            assert c.exists(k)
+    finally:
+        assert v.stop() == 0
+    v = start_in(data)
+    try:
+        wait_loaded(v)
+        c = v.client()
+        assert c.get("more") == b"1"
+        missing = [k for k in acked if not c.exists(k)]
+        assert not missing, missing[:5]
+    finally:
+        v.stop()
+
+
+def _set_ok(c):
+    try:
+        return c.set("more", "1")
+    except redis.exceptions.ResponseError:
+        return False
