@@ -5,6 +5,7 @@
 #include <sys/prctl.h>
 
 #include "engine/engine.h"
+#include "engine/snapshot.h"
 #include "frontend-resp/frontend_resp.h"
 #include "shared/affinity.h"
 #include "shared/config.h"
@@ -23,6 +24,11 @@ static const struct {
 
 int main(int argc, char **argv) {
     const char *prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+    /* tools of the one binary: `vole check-snapshot FILE`, `vole bench-snapshot ...` */
+    if (argc >= 2 && strcmp(argv[1], "check-snapshot") == 0)
+        return snapshot_check_main(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "bench-snapshot") == 0)
+        return snapshot_bench_main(argc - 1, argv + 1);
     static vole_config_t cfg;
     config_defaults(&cfg);
     int help = 0;

@@ -14,6 +14,7 @@
 
 #include "engine/commands.h"
 #include "engine/ds/fvpack.h"
+#include "engine/snapshot.h"
 #include "shared/util.h"
 
 #define LD_CHARS_MAX (5 * 1024)            /* Redis's MAX_LONG_DOUBLE_CHARS */
@@ -352,7 +353,65 @@ static void s_free_payload(vobj_t *o) {
     }
 }
 
-static const obj_type_t s_hash_type = {"hash", s_free_payload, hash_type_dup, hash_type_mem};
+/* Snapshot payload: the count, then each field and its value (a listpack's in order). */
+static void s_hash_save(const vobj_t *h, snap_writer_t *w) {
+    snap_put_u64(w, hash_type_length(h));
+    hash_iter_t it;
+    hash_field_t hf;
+    hash_iter_init(&it, h);
+    while (hash_iter_next(&it, &hf)) {
+        snap_put_bytes(w, hf.f, hf.flen);
+        snap_put_bytes(w, hf.v, hf.vlen);
+    }
+    hash_iter_done(&it);
+}
+
+/* The encoding follows the settings: a hashtable when there are more fields than
+ * hash-max-listpack-entries, else a listpack that converts as a long string arrives. */
+static vobj_t *s_hash_load(engine_t *e, snap_reader_t *r) {
+    uint64_t n;
+    if (snap_get_count(r, &n) < 0) return NULL;
+    if (n == 0) {
+        snap_fail(r, "empty hash");
+        return NULL;
+    }
+    int big = n > (uint64_t)e->cfg.hash_max_listpack_entries;
+    vobj_t *h = hash_type_create_enc(big ? ENC_HT : ENC_LISTPACK, big ? snap_presize(r, n) : 0);
+    vstr_t *field = NULL;
+    for (uint64_t i = 0; i < n; i++) {
+        const char *p;
+        size_t len;
+        /* the field is copied out: reading the value may move the reader's buffer */
+        if (snap_get_bytes(r, &p, &len) < 0) goto bad;
+        field = vstr_new(p, len);
+        if (snap_get_bytes(r, &p, &len) < 0) goto bad;
+        int added;
+        if (h->enc == ENC_HT) {
+            dict_entry_t *de = dict_add(s_ht(h), field, NULL);
+            added = de != NULL;
+            if (de) {
+                de->v.val = vstr_new(p, len);
+                field = NULL;
+            }
+        } else {
+            added = hash_type_set(&e->cfg, h, field->ptr, field->len, p, len);
+        }
+        if (!added) {
+            snap_fail(r, "duplicate hash field");
+            goto bad;
+        }
+        vstr_free(field);
+        field = NULL;
+    }
+    return h;
+bad:
+    vstr_free(field);
+    obj_free(h);
+    return NULL;
+}
+
+static const obj_type_t s_hash_type = {"hash", s_free_payload, hash_type_dup, hash_type_mem,
+                                       s_hash_save, s_hash_load};
 
 __attribute__((constructor)) static void s_register_hash(void) {
     obj_register_type(OBJ_HASH, &s_hash_type);
