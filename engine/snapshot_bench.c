@@ -77,7 +77,22 @@ static int s_fill(engine_t *e, const char *path, long long *ncmds) {
     return rc;
 }
 
+/* `--load FILE`: only loads (for profiling the reader). */
+static int s_load_only(const char *path) {
+    engine_t *f = engine_new_for_test();
+    char err[1024];
+    int64_t t0 = mono_us();
+    if (snapshot_load_file(f, path, NULL, NULL, NULL, err, sizeof err) < 0) {
+        fprintf(stderr, "bench-snapshot: %s\n", err);
+        return 1;
+    }
+    printf("keys=%" PRIu64 " load_ms=%.1f\n", s_keys(f), (double)(mono_us() - t0) / 1000.0);
+    engine_free_for_test(f);
+    return 0;
+}
+
 int snapshot_bench_main(int argc, char **argv) {
+    if (argc == 3 && strcmp(argv[1], "--load") == 0) return s_load_only(argv[2]);
     if (argc != 3) {
         fprintf(stderr, "usage: vole bench-snapshot COMMANDS.resp SNAPSHOT-FILE\n"
                         "Runs the commands in an in-process engine, then times saving it to "
