@@ -431,7 +431,10 @@ static void s_write_db(snap_writer_t *w, db_t *db) {
     snap_put_u64(w, dict_size(db->keys));
     snap_put_u64(w, dict_size(db->expires));
     int has_expires = dict_size(db->expires) > 0;
-    dict_iter_t it;
+    /* iterators pause rehashing: lookups must not move entries (in a forked child that
+     * would copy pages for nothing) */
+    dict_iter_t it, pause;
+    dict_iter_init(&pause, db->expires);
     dict_iter_init(&it, db->keys);
     dict_entry_t *de;
     while ((de = dict_iter_next(&it)) != NULL && !w->err) {
@@ -449,6 +452,7 @@ static void s_write_db(snap_writer_t *w, db_t *db) {
         t->save(o, w);
     }
     dict_iter_done(&it);
+    dict_iter_done(&pause);
 }
 
 static void s_write_sections(engine_t *e, snap_writer_t *w) {
