@@ -248,6 +248,12 @@ static int s_r_read_input(snap_reader_t *r) {
     }
 }
 
+/* Tests set this to a few bytes: every fill then moves the window, so a caller holding a
+ * pointer from an earlier snap_get_bytes call across another call reads moved data. */
+static size_t s_fill_chunk = SIZE_MAX;
+
+void snapshot_debug_fill_chunk(size_t n) { s_fill_chunk = n ? n : SIZE_MAX; }
+
 /* Makes n bytes available at r->p; 0, or -1 (failed) when the data ends first. */
 static int s_r_fill_slow(snap_reader_t *r, size_t n) {
     if (r->failed) return -1;
@@ -279,7 +285,8 @@ static int s_r_fill_slow(snap_reader_t *r, size_t n) {
             return -1;
         }
         ZSTD_inBuffer in = {r->in, r->in_len, r->in_pos};
-        ZSTD_outBuffer out = {r->buf, r->cap, have};
+        size_t room = r->cap - have < s_fill_chunk ? r->cap : have + s_fill_chunk;
+        ZSTD_outBuffer out = {r->buf, room, have};
         size_t ret = ZSTD_decompressStream(r->zd, &out, &in);
         r->in_pos = in.pos;
         have = out.pos;

@@ -75,4 +75,7 @@ int snapshot_check_main(int argc, char **argv);
 /* `vole bench-snapshot COMMANDS.resp FILE` (engine/snapshot_bench.c): fills an in-process
  * engine from RESP commands, times saving and loading; used by tests/bench/snapshot.sh. */
 int snapshot_bench_main(int argc, char **argv);
+/* Tests only: the reader decompresses at most n bytes per refill (0: no limit), so that its
+ * window moves all the time and a stale pointer shows as wrong data. */
+void snapshot_debug_fill_chunk(size_t n);
 #endif

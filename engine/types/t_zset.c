@@ -710,21 +710,22 @@ static void s_zset_free(vobj_t *o) {
         s_zsk_free(o->v.p);
 }
 
-/* Snapshot payload: the count, then (member, score) from the highest to the lowest, so that
- * every skip list insert on loading stops at the head. */
+/* Snapshot payload: the count, then (score, member) from the highest to the lowest, so that
+ * every skip list insert on loading stops at the head. The score comes first so the member's
+ * bytes, read last, stay valid while the member is added. */
 static void s_zset_save(const vobj_t *z, snap_writer_t *w) {
     snap_put_u64(w, zset_length(z));
     if (z->enc == ENC_LISTPACK) {
         const zpk_t *p = s_pk(z);
         for (uint32_t i = p->n; i-- > 0;) {
-            snap_put_bytes(w, p->bytes + p->slots[i].off, p->slots[i].len);
             snap_put_double(w, p->slots[i].score);
+            snap_put_bytes(w, p->bytes + p->slots[i].off, p->slots[i].len);
         }
         return;
     }
     for (zsl_node_t *n = zsl_last(s_sk(z)->zsl); n; n = zsl_prev(n)) {
-        snap_put_bytes(w, n->ele.ptr, n->ele.len);
         snap_put_double(w, n->score);
+        snap_put_bytes(w, n->ele.ptr, n->ele.len);
     }
 }
 
@@ -744,7 +745,7 @@ static vobj_t *s_zset_load(engine_t *e, snap_reader_t *r) {
         size_t len;
         double score;
         int out;
-        if (snap_get_bytes(r, &m, &len) < 0 || snap_get_double(r, &score) < 0) goto bad;
+        if (snap_get_double(r, &score) < 0 || snap_get_bytes(r, &m, &len) < 0) goto bad;
         if (isnan(score)) {
             snap_fail(r, "sorted set score is NaN");
             goto bad;
