@@ -214,6 +214,7 @@ int snap_fail(snap_reader_t *r, const char *why) {
             snprintf(pr->why, sizeof pr->why, "%s", why);
             pr->fail_raw = r->fail_raw;
             pr->fail_file = pr->file_off;
+            pr->p = pr->end;
         }
     }
     return -1;
@@ -248,6 +249,25 @@ static int s_r_read_input(snap_reader_t *r) {
     }
 }
 
+/* One decompression step into buf[*have, room), reading compressed input first when all of
+ * it was used; *have grows by what came out. 0, or -1 (failed). */
+static int s_r_step(snap_reader_t *r, size_t room, size_t *have) {
+    if (r->in_pos == r->in_len && s_r_read_input(r) < 0) {
+        if (!r->failed)
+            s_failf(r, "truncated: the compressed data ends at file byte %" PRIu64
+                    " before its frame is complete", r->file_off);
+        return -1;
+    }
+    ZSTD_inBuffer in = {r->in, r->in_len, r->in_pos};
+    ZSTD_outBuffer out = {r->buf, room, *have};
+    size_t ret = ZSTD_decompressStream(r->zd, &out, &in);
+    r->in_pos = in.pos;
+    *have = out.pos;
+    if (ZSTD_isError(ret)) return s_failf(r, "corrupt compressed data (%s)", ZSTD_getErrorName(ret));
+    if (ret == 0) r->frame_done = 1;
+    return 0;
+}
+
 /* Tests set this to a few bytes: every fill then moves the window, so a caller holding a
  * pointer from an earlier snap_get_bytes call across another call reads moved data. */
 static size_t s_fill_chunk = SIZE_MAX;
@@ -278,21 +298,13 @@ static int s_r_fill_slow(snap_reader_t *r, size_t n) {
             r->p = r->hashed = r->buf;
             r->end = r->buf + have;
         }
-        if (r->in_pos == r->in_len && s_r_read_input(r) < 0) {
-            if (!r->failed)
-                s_failf(r, "truncated: the compressed data ends at file byte %" PRIu64
-                        " before its frame is complete", r->file_off);
+        size_t room = r->cap - have < s_fill_chunk ? r->cap : have + s_fill_chunk;
+        int rc = s_r_step(r, room, &have);
+        r->end = r->buf + have;
+        if (rc < 0) {
+            r->p = r->end; /* failed: nothing more is handed out */
             return -1;
         }
-        ZSTD_inBuffer in = {r->in, r->in_len, r->in_pos};
-        size_t room = r->cap - have < s_fill_chunk ? r->cap : have + s_fill_chunk;
-        ZSTD_outBuffer out = {r->buf, room, have};
-        size_t ret = ZSTD_decompressStream(r->zd, &out, &in);
-        r->in_pos = in.pos;
-        have = out.pos;
-        r->end = r->buf + have;
-        if (ZSTD_isError(ret)) return s_failf(r, "corrupt compressed data (%s)", ZSTD_getErrorName(ret));
-        if (ret == 0) r->frame_done = 1;
     }
     r->end = r->buf + have;
     return 0;
@@ -845,19 +857,9 @@ static int s_r_expect_end(snap_reader_t *r) {
     r->base += (uint64_t)(r->p - r->buf);
     r->p = r->end = r->hashed = r->buf;
     while (!r->frame_done) {
-        if (r->in_pos == r->in_len && s_r_read_input(r) < 0) {
-            if (!r->failed)
-                s_failf(r, "truncated: the compressed data ends at file byte %" PRIu64
-                        " before its frame is complete", r->file_off);
-            return -1;
-        }
-        ZSTD_inBuffer in = {r->in, r->in_len, r->in_pos};
-        ZSTD_outBuffer out = {r->buf, r->cap, 0};
-        size_t ret = ZSTD_decompressStream(r->zd, &out, &in);
-        r->in_pos = in.pos;
-        if (ZSTD_isError(ret)) return s_failf(r, "corrupt compressed data (%s)", ZSTD_getErrorName(ret));
-        if (out.pos) return snap_fail(r, "data after the checksum");
-        if (ret == 0) r->frame_done = 1;
+        size_t have = 0;
+        if (s_r_step(r, r->cap, &have) < 0) return -1;
+        if (have) return snap_fail(r, "data after the checksum");
     }
     if (r->in_pos < r->in_len) return snap_fail(r, "trailing bytes after the compressed data");
     char extra;

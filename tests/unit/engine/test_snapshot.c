@@ -616,13 +616,18 @@ static void s_fill_some(void) {
     }
 }
 
-static void test_truncated_everywhere(void **state) {
+/* Saves s_fill_some()'s data; returns the file's bytes and names a path for damaged copies. */
+static unsigned char *s_saved_some(char *bad, size_t cap, size_t *len) {
     s_fill_some();
     s_save();
-    size_t len;
-    unsigned char *p = s_read_file(s_path, &len);
+    snprintf(bad, cap, "%s.bad", s_path);
+    return s_read_file(s_path, len);
+}
+
+static void test_truncated_everywhere(void **state) {
     char bad[300];
-    snprintf(bad, sizeof bad, "%s.bad", s_path);
+    size_t len;
+    unsigned char *p = s_saved_some(bad, sizeof bad, &len);
     for (size_t n = 0; n < len; n++) {
         s_write_file(bad, p, n);
         s_load_bad(bad, 0, n < 12 ? NULL : "truncated");
@@ -639,12 +644,9 @@ static void test_truncated_everywhere(void **state) {
 }
 
 static void test_flipped_bytes(void **state) {
-    s_fill_some();
-    s_save();
-    size_t len;
-    unsigned char *p = s_read_file(s_path, &len);
     char bad[300];
-    snprintf(bad, sizeof bad, "%s.bad", s_path);
+    size_t len;
+    unsigned char *p = s_saved_some(bad, sizeof bad, &len);
     int failed = 0;
     for (size_t i = 0; i < len; i++) {
         for (int bit = 0; bit < 8; bit += 3) {
@@ -740,6 +742,19 @@ static unsigned char *s_find(unsigned char *hay, size_t n, const char *needle, s
     return NULL;
 }
 
+/* Changes the byte at offset `at` from the first `needle` in a copy of raw, fixes the
+ * checksum and expects the load to fail naming `want`. */
+static void s_surgery(const char *bad, const unsigned char *file, const unsigned char *raw,
+                      size_t rlen, unsigned char *work, const char *needle, int at, int byte,
+                      const char *want) {
+    memcpy(work, raw, rlen);
+    unsigned char *p = s_find(work, rlen, needle, strlen(needle));
+    assert_non_null(p);
+    p[at] = (unsigned char)byte;
+    s_write_raw(bad, file, work, rlen, 1);
+    s_load_bad(bad, 0, want);
+}
+
 static void test_stream_surgery(void **state) {
     A("SET", "key1", "vvvv");
     A("SET", "key2", "bbbb");
@@ -772,28 +787,15 @@ static void test_stream_surgery(void **state) {
     s_write_raw(bad, file, work, rlen, 0);
     s_load_bad(bad, 0, "checksum mismatch");
 
-    /* a duplicate key */
-    memcpy(work, raw, rlen);
-    s_find(work, rlen, "key2", 4)[3] = '1';
-    s_write_raw(bad, file, work, rlen, 1);
-    s_load_bad(bad, 0, "duplicate key");
-
-    /* a duplicate hash field */
-    memcpy(work, raw, rlen);
-    s_find(work, rlen, "fx2", 3)[2] = '1';
-    s_write_raw(bad, file, work, rlen, 1);
-    s_load_bad(bad, 0, "duplicate hash field");
-
-    /* an unknown type: the byte before the key's length */
-    memcpy(work, raw, rlen);
-    unsigned char *k = s_find(work, rlen, "key1", 4);
-    k[-2] = 13;
-    s_write_raw(bad, file, work, rlen, 1);
-    s_load_bad(bad, 0, "unknown type 13");
+    /* a duplicate key, a duplicate hash field, an unknown type (the byte before the key's
+     * length) */
+    s_surgery(bad, file, raw, rlen, work, "key2", 3, '1', "duplicate key");
+    s_surgery(bad, file, raw, rlen, work, "fx2", 2, '1', "duplicate hash field");
+    s_surgery(bad, file, raw, rlen, work, "key1", -2, 13, "unknown type 13");
 
     /* a length far beyond the data */
     memcpy(work, raw, rlen);
-    k = s_find(work, rlen, "vvvv", 4);
+    unsigned char *k = s_find(work, rlen, "vvvv", 4);
     /* replace the one-byte length 4 by a 9-byte varint (moves the rest along) */
     size_t at = (size_t)(k - 1 - work);
     unsigned char big[9] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f};
