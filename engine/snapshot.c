@@ -540,52 +540,40 @@ int snapshot_write_fd(engine_t *e, int fd, uint64_t seq, char *err, size_t errle
     return rc;
 }
 
+/* A failed step of a safe save: the message names what and why (errno), the descriptor is
+ * closed and the temp file removed; errno is kept for the caller. */
+static int s_save_fail(int fd, const char *tmp, char *err, size_t errlen, const char *what,
+                       const char *path) {
+    int en = errno;
+    snprintf(err, errlen, "%s %s: %s", what, path, strerror(en));
+    if (fd >= 0) close(fd);
+    if (tmp) unlink(tmp);
+    errno = en;
+    return -1;
+}
+
 int snapshot_save_file(engine_t *e, const char *path, uint64_t seq, char *err, size_t errlen) {
-    char tmp[4096];
+    char tmp[4096], dir[4096];
     if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp-%d", path, (int)getpid()) >= sizeof tmp) {
-        snprintf(err, errlen, "snapshot path too long");
         errno = ENAMETOOLONG;
-        return -1;
+        return s_save_fail(-1, NULL, err, errlen, "cannot save", path);
     }
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        int en = errno;
-        snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(en));
-        errno = en;
-        return -1;
-    }
+    if (fd < 0) return s_save_fail(-1, NULL, err, errlen, "cannot create", tmp);
     if (snapshot_write_fd(e, fd, seq, err, errlen) < 0) {
-        int en = errno;
+        int en = errno; /* err says what already */
         close(fd);
         unlink(tmp);
         errno = en;
         return -1;
     }
-    if (fsync(fd) < 0) {
-        int en = errno;
-        snprintf(err, errlen, "fsync %s: %s", tmp, strerror(en));
-        close(fd);
-        unlink(tmp);
-        errno = en;
-        return -1;
-    }
-    if (close(fd) < 0 || rename(tmp, path) < 0) {
-        int en = errno;
-        snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, path, strerror(en));
-        unlink(tmp);
-        errno = en;
-        return -1;
-    }
-    char dirbuf[4096];
-    snprintf(dirbuf, sizeof dirbuf, "%s", path);
-    int dfd = open(dirname(dirbuf), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0 || fsync(dfd) < 0) {
-        int en = errno;
-        snprintf(err, errlen, "fsync of the directory of %s: %s", path, strerror(en));
-        if (dfd >= 0) close(dfd);
-        errno = en;
-        return -1;
-    }
+    if (fsync(fd) < 0) return s_save_fail(fd, tmp, err, errlen, "cannot fsync", tmp);
+    if (close(fd) < 0) return s_save_fail(-1, tmp, err, errlen, "cannot close", tmp);
+    if (rename(tmp, path) < 0) return s_save_fail(-1, tmp, err, errlen, "cannot rename to", path);
+    snprintf(dir, sizeof dir, "%s", path);
+    const char *d = dirname(dir);
+    int dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0 || fsync(dfd) < 0) return s_save_fail(dfd, NULL, err, errlen, "cannot fsync directory", d);
     close(dfd);
     return 0;
 }

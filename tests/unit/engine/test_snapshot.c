@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -949,6 +950,15 @@ static void test_write_error(void **state) {
     close(fd);
     assert_int_equal(snapshot_save_file(s_a.e, "/nonexistent-dir/x.snap", 1, err, sizeof err), -1);
     assert_non_null(strstr(err, "cannot create"));
+    /* the target is a directory: the rename fails and the temp file goes */
+    char dir[300], tmp[340];
+    snprintf(dir, sizeof dir, "%s.dir", s_path);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    assert_int_equal(snapshot_save_file(s_a.e, dir, 1, err, sizeof err), -1);
+    assert_non_null(strstr(err, "cannot rename"));
+    snprintf(tmp, sizeof tmp, "%s.tmp-%d", dir, (int)getpid());
+    assert_int_equal(access(tmp, F_OK), -1);
+    rmdir(dir);
 #ifdef __linux__
     fd = open("/dev/full", O_WRONLY);
     if (fd >= 0) {
