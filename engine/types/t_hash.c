@@ -377,16 +377,25 @@ static vobj_t *s_hash_load(engine_t *e, snap_reader_t *r) {
     }
     int big = n > (uint64_t)e->cfg.hash_max_listpack_entries;
     vobj_t *h = hash_type_create_enc(big ? ENC_HT : ENC_LISTPACK, big ? snap_presize(r, n) : 0);
+    /* the field is copied out (reading the value may move the reader's buffer): into the
+     * table's own key for a hashtable, into one scratch buffer for a listpack */
+    buf_t scratch;
+    buf_init(&scratch);
     vstr_t *field = NULL;
     for (uint64_t i = 0; i < n; i++) {
-        const char *p;
-        size_t len;
-        /* the field is copied out: reading the value may move the reader's buffer */
+        const char *p, *f;
+        size_t len, flen;
         if (snap_get_bytes(r, &p, &len) < 0) goto bad;
-        field = vstr_new(p, len);
+        if (h->enc == ENC_HT) {
+            field = vstr_new(p, len);
+        } else {
+            scratch.len = 0;
+            buf_append(&scratch, p, len);
+        }
+        flen = len;
         if (snap_get_bytes(r, &p, &len) < 0) goto bad;
         int added;
-        if (h->enc == ENC_HT) {
+        if (field) {
             dict_entry_t *de = dict_add(s_ht(h), field, NULL);
             added = de != NULL;
             if (de) {
@@ -394,17 +403,18 @@ static vobj_t *s_hash_load(engine_t *e, snap_reader_t *r) {
                 field = NULL;
             }
         } else {
-            added = hash_type_set(&e->cfg, h, field->ptr, field->len, p, len);
+            f = scratch.data ? scratch.data : "";
+            added = hash_type_set(&e->cfg, h, f, flen, p, len);
         }
         if (!added) {
             snap_fail(r, "duplicate hash field");
             goto bad;
         }
-        vstr_free(field);
-        field = NULL;
     }
+    buf_free(&scratch);
     return h;
 bad:
+    buf_free(&scratch);
     vstr_free(field);
     obj_free(h);
     return NULL;
