@@ -44,7 +44,12 @@ static int s_fill(engine_t *e, const char *path, long long *ncmds) {
     size_t off = 0, len = (size_t)st.st_size;
     proto_arg_t *argv = NULL;
     int cap = 0, rc = 0;
-    e->loading = 1; /* nothing to record: no effect stream consumer here */
+    long long errors0 = e->stats.total_error_replies;
+    /* as the loader: nothing is recorded (no effect stream consumer here) and loading does
+     * not refuse its commands */
+    client_t *loader = e->loader;
+    e->loader = c;
+    e->loading = 1;
     while (off < len) {
         size_t used;
         const char *err;
@@ -70,6 +75,12 @@ static int s_fill(engine_t *e, const char *path, long long *ncmds) {
         (*ncmds)++;
     }
     e->loading = 0;
+    e->loader = loader;
+    if (e->stats.total_error_replies != errors0) {
+        fprintf(stderr, "bench-snapshot: %lld commands failed\n",
+                e->stats.total_error_replies - errors0);
+        rc = -1;
+    }
     free(argv);
     resp_parser_free(&p);
     client_free(e, c);

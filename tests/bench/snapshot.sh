@@ -73,6 +73,10 @@ for round in $(seq 1 "$R"); do
     v_save+=($(sed -n 's/.*save_ms=\([0-9]*\).*/\1/p' <<<"$out"))
     v_load+=($(sed -n 's/.*load_ms=\([0-9]*\).*/\1/p' <<<"$out"))
     vsize=$(sed -n 's/.*file_bytes=\([0-9]*\).*/\1/p' <<<"$out")
+    if [ "$vkeys" != "$rkeys" ]; then
+        echo "snapshot bench: vole holds $vkeys keys, redis $rkeys: not the same data" >&2
+        exit 1
+    fi
     echo "round $round: redis keys=$rkeys save=${r_save[-1]}ms load=${r_load[-1]}ms size=$rsize;" \
          "vole keys=$vkeys save=${v_save[-1]}ms load=${v_load[-1]}ms size=$vsize"
 done
