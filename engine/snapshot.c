@@ -623,6 +623,7 @@ static int s_get_str(snap_reader_t *r, char *dst, size_t cap, const char *what) 
     size_t len;
     if (snap_get_bytes(r, &p, &len) < 0) return -1;
     if (len >= cap) return s_failf(r, "%s too long (%zu bytes)", what, len);
+    if (memchr(p, '\0', len)) return s_failf(r, "%s holds a NUL byte", what);
     memcpy(dst, p, len);
     dst[len] = '\0';
     return 0;
