@@ -42,7 +42,7 @@
 /* zstd expands a block of at most 128 KiB from no fewer than a few bytes: a bound on the
  * uncompressed bytes compressed input can still yield, for checking counts read. */
 #define SNAP_ZSTD_MAX_RATIO 32768ULL
-#define SNAP_PRESIZE_MAX (16ULL << 20) /* keys a damaged count can make us pre-size for */
+#define SNAP_PRESIZE_MAX (16ULL << 20) /* items pre-sized for whatever the file size */
 
 /* ===================== writer ===================== */
 
@@ -400,9 +400,11 @@ int snap_get_count(snap_reader_t *r, uint64_t *n) {
 /* A capacity to pre-size for n items just read with snap_get_count: n, unless a damaged
  * count would make us allocate far more than the data could hold. */
 uint64_t snap_presize(const snap_reader_t *r, uint64_t n) {
-    uint64_t have = (uint64_t)(r->end - r->p);
-    if (n <= have || n <= SNAP_PRESIZE_MAX) return n;
-    return SNAP_PRESIZE_MAX;
+    if (n <= (uint64_t)(r->end - r->p) || n <= SNAP_PRESIZE_MAX) return n;
+    /* real data takes at least about a compressed byte per item: a file of F bytes may
+     * pre-size for F items (8 bytes of table each); beyond that the table grows as needed */
+    uint64_t cap = r->buf && r->file_size > SNAP_PRESIZE_MAX ? r->file_size : SNAP_PRESIZE_MAX;
+    return n < cap ? n : cap;
 }
 
 void snap_reader_set_context(snap_reader_t *r, const char *fmt, ...) {
