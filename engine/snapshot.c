@@ -183,7 +183,8 @@ struct snap_reader {
     ZSTD_DStream *zd;
     unsigned char *in;
     size_t in_len, in_pos, in_cap;
-    uint64_t file_off, file_size; /* bytes read from the file so far (prefix included) */
+    uint64_t file_off;  /* bytes read from the file so far (prefix included) */
+    uint64_t file_size; /* 0 when unknown (not a regular file) */
     int frame_done;
     /* checksum of the bytes consumed: [hashed, p) is not hashed yet */
     XXH3_state_t *xx;
@@ -372,6 +373,7 @@ int snap_get_double(snap_reader_t *r, double *v) {
 static uint64_t s_r_left_bound(const snap_reader_t *r) {
     uint64_t have = (uint64_t)(r->end - r->p);
     if (!r->buf || r->frame_done) return have;
+    if (!r->file_size) return UINT64_MAX / 2; /* a pipe: no bound from the size */
     uint64_t zleft = (uint64_t)(r->in_len - r->in_pos);
     if (r->file_size > r->file_off) zleft += r->file_size - r->file_off;
     if (zleft > UINT64_MAX / SNAP_ZSTD_MAX_RATIO / 2) return UINT64_MAX / 2;
@@ -927,8 +929,7 @@ static void s_reader_init(snap_reader_t *r, int fd) {
     ZSTD_initDStream(r->zd);
     XXH3_64bits_reset(r->xx);
     struct stat st;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) r->file_size = (uint64_t)st.st_size;
-    else r->file_size = UINT64_MAX / 4; /* a pipe: no bound from the size */
+    r->file_size = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
 }
 
 static void s_reader_free(snap_reader_t *r) {
