@@ -399,6 +399,12 @@ int snap_get_count(snap_reader_t *r, uint64_t *n) {
     return 0;
 }
 
+int snap_get_size(snap_reader_t *r, uint64_t *n, const char *what) {
+    if (snap_get_count(r, n) < 0) return -1;
+    if (*n == 0) return s_failf(r, "empty %s", what);
+    return 0;
+}
+
 /* A capacity to pre-size for n items just read with snap_get_count: n, unless a damaged
  * count would make us allocate far more than the data could hold. */
 uint64_t snap_presize(const snap_reader_t *r, uint64_t n) {

@@ -35,6 +35,9 @@ int snap_get_double(snap_reader_t *r, double *v);
 int snap_get_bytes(snap_reader_t *r, const char **p, size_t *len);
 /* A count of items that each take at least one byte: fails when more than what is left. */
 int snap_get_count(snap_reader_t *r, uint64_t *n);
+/* A collection's size: a count that must be at least 1 (an empty list, set, hash or sorted
+ * set never stays in the keyspace); fails with "empty <what>". */
+int snap_get_size(snap_reader_t *r, uint64_t *n, const char *what);
 /* Marks the input as malformed with a reason (for checks a type makes itself); returns -1. */
 int snap_fail(snap_reader_t *r, const char *why);
 /* What to pre-size a structure for after snap_get_count gave n: n itself, except that a

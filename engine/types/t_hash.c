@@ -370,11 +370,7 @@ static void s_hash_save(const vobj_t *h, snap_writer_t *w) {
  * hash-max-listpack-entries, else a listpack that converts as a long string arrives. */
 static vobj_t *s_hash_load(engine_t *e, snap_reader_t *r) {
     uint64_t n;
-    if (snap_get_count(r, &n) < 0) return NULL;
-    if (n == 0) {
-        snap_fail(r, "empty hash");
-        return NULL;
-    }
+    if (snap_get_size(r, &n, "hash") < 0) return NULL;
     int big = n > (uint64_t)e->cfg.hash_max_listpack_entries;
     vobj_t *h = hash_type_create_enc(big ? ENC_HT : ENC_LISTPACK, big ? snap_presize(r, n) : 0);
     /* the field is copied out (reading the value may move the reader's buffer): into the

@@ -159,11 +159,7 @@ static void s_list_save(const vobj_t *o, snap_writer_t *w) {
 
 static vobj_t *s_list_load(engine_t *e, snap_reader_t *r) {
     uint64_t n;
-    if (snap_get_count(r, &n) < 0) return NULL;
-    if (n == 0) {
-        snap_fail(r, "empty list");
-        return NULL;
-    }
+    if (snap_get_size(r, &n, "list") < 0) return NULL;
     vobj_t *o = list_type_new();
     list_t *l = s_list(o);
     deque_reserve(&l->items, snap_presize(r, n));

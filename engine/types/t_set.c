@@ -429,15 +429,12 @@ bad:
 static vobj_t *s_set_load(engine_t *e, snap_reader_t *r) {
     uint8_t form;
     uint64_t n;
-    if (snap_get_u8(r, &form) < 0 || snap_get_count(r, &n) < 0) return NULL;
+    if (snap_get_u8(r, &form) < 0) return NULL;
     if (form != SET_SNAP_INTS && form != SET_SNAP_MEMBERS) {
         snap_fail(r, "bad set form");
         return NULL;
     }
-    if (n == 0) {
-        snap_fail(r, "empty set");
-        return NULL;
-    }
+    if (snap_get_size(r, &n, "set") < 0) return NULL;
     if (form == SET_SNAP_INTS) return s_set_load_ints(e, r, n);
     vobj_t *set = n <= (uint64_t)s_intset_max(e) ? set_type_new_intset()
                                                    : set_type_new_ht(snap_presize(r, n));

@@ -733,11 +733,7 @@ static void s_zset_save(const vobj_t *z, snap_writer_t *w) {
  * turning into a skip list as soon as a member is too long. */
 static vobj_t *s_zset_load(engine_t *e, snap_reader_t *r) {
     uint64_t n;
-    if (snap_get_count(r, &n) < 0) return NULL;
-    if (n == 0) {
-        snap_fail(r, "empty sorted set");
-        return NULL;
-    }
+    if (snap_get_size(r, &n, "sorted set") < 0) return NULL;
     vobj_t *z = zset_create(&e->cfg, n, 0);
     if (z->enc == ENC_SKIPLIST) dict_expand(s_sk(z)->dict, snap_presize(r, n));
     for (uint64_t i = 0; i < n; i++) {

@@ -789,10 +789,12 @@ static void test_stream_surgery(void **state) {
     s_load_bad(bad, 0, "checksum mismatch");
 
     /* a duplicate key, a duplicate hash field, an unknown type (the byte before the key's
-     * length) */
+     * length), an empty collection */
     s_surgery(bad, file, raw, rlen, work, "key2", 3, '1', "duplicate key");
     s_surgery(bad, file, raw, rlen, work, "fx2", 2, '1', "duplicate hash field");
     s_surgery(bad, file, raw, rlen, work, "key1", -2, 13, "unknown type 13");
+    /* the hash's field count (before the first field's length) made 0 */
+    s_surgery(bad, file, raw, rlen, work, "fx1", -2, 0, "empty hash");
 
     /* a length far beyond the data */
     memcpy(work, raw, rlen);
