@@ -36,9 +36,9 @@
 #define SNAP_OP_END 0xFF
 #define SNAP_TTL_FLAG 0x80 /* in a record's type byte: an expiry time follows the key */
 
-#define SNAP_STAGE (128 * 1024)      /* writer's staging block */
-#define SNAP_DIRECT (32 * 1024)      /* strings at least this long bypass the staging block */
-#define SNAP_PROGRESS_EVERY 1000000  /* keys between progress calls */
+#define SNAP_STAGE (128 * 1024)     /* writer's staging block */
+#define SNAP_DIRECT (32 * 1024)     /* strings at least this long bypass the staging block */
+#define SNAP_PROGRESS_EVERY 1000000 /* keys between progress calls */
 /* zstd expands a block of at most 128 KiB from no fewer than a few bytes: a bound on the
  * uncompressed bytes compressed input can still yield, for checking counts read. */
 #define SNAP_ZSTD_MAX_RATIO 32768ULL
@@ -49,7 +49,7 @@
 struct snap_writer {
     unsigned char *buf; /* staged raw bytes, not yet hashed nor compressed */
     size_t len, cap;
-    int fd;             /* -1: an in-memory writer (a section's payload) */
+    int fd; /* -1: an in-memory writer (a section's payload) */
     ZSTD_CStream *zc;
     unsigned char *zout;
     size_t zcap;
@@ -155,7 +155,8 @@ void snap_put_double(snap_writer_t *w, double v) {
     uint64_t bits;
     memcpy(&bits, &v, 8);
     unsigned char *p = s_w_room(w, 8);
-    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(bits >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(bits >> (8 * i));
     w->len += 8;
 }
 
@@ -176,7 +177,7 @@ struct snap_reader {
     const unsigned char *p, *end; /* unread bytes of the window */
     unsigned char *buf;           /* the window's storage (NULL for a memory reader) */
     size_t cap;
-    uint64_t base;  /* offset in the uncompressed stream of buf[0] (memory: of p at start) */
+    uint64_t base; /* offset in the uncompressed stream of buf[0] (memory: of p at start) */
     const unsigned char *start; /* memory reader: its first byte */
     /* compressed input */
     int fd;
@@ -255,8 +256,10 @@ static int s_r_read_input(snap_reader_t *r) {
 static int s_r_step(snap_reader_t *r, size_t room, size_t *have) {
     if (r->in_pos == r->in_len && s_r_read_input(r) < 0) {
         if (!r->failed)
-            s_failf(r, "truncated: the compressed data ends at file byte %" PRIu64
-                    " before its frame is complete", r->file_off);
+            s_failf(r,
+                    "truncated: the compressed data ends at file byte %" PRIu64
+                    " before its frame is complete",
+                    r->file_off);
         return -1;
     }
     ZSTD_inBuffer in = {r->in, r->in_len, r->in_pos};
@@ -264,7 +267,8 @@ static int s_r_step(snap_reader_t *r, size_t room, size_t *have) {
     size_t ret = ZSTD_decompressStream(r->zd, &out, &in);
     r->in_pos = in.pos;
     *have = out.pos;
-    if (ZSTD_isError(ret)) return s_failf(r, "corrupt compressed data (%s)", ZSTD_getErrorName(ret));
+    if (ZSTD_isError(ret))
+        return s_failf(r, "corrupt compressed data (%s)", ZSTD_getErrorName(ret));
     if (ret == 0) r->frame_done = 1;
     return 0;
 }
@@ -278,8 +282,8 @@ void snapshot_debug_fill_chunk(size_t n) { s_fill_chunk = n ? n : SIZE_MAX; }
 /* Makes n bytes available at r->p; 0, or -1 (failed) when the data ends first. */
 static int s_r_fill_slow(snap_reader_t *r, size_t n) {
     if (r->failed) return -1;
-    if (!r->buf) return s_failf(r, "truncated: %zu bytes needed, %zu left", n,
-                                (size_t)(r->end - r->p));
+    if (!r->buf)
+        return s_failf(r, "truncated: %zu bytes needed, %zu left", n, (size_t)(r->end - r->p));
     s_r_hash_consumed(r);
     size_t have = (size_t)(r->end - r->p);
     if (r->p != r->buf) {
@@ -363,7 +367,8 @@ int snap_get_i64(snap_reader_t *r, int64_t *v) {
 int snap_get_double(snap_reader_t *r, double *v) {
     if (s_r_fill(r, 8) < 0) return -1;
     uint64_t bits = 0;
-    for (int i = 0; i < 8; i++) bits |= (uint64_t)r->p[i] << (8 * i);
+    for (int i = 0; i < 8; i++)
+        bits |= (uint64_t)r->p[i] << (8 * i);
     r->p += 8;
     memcpy(v, &bits, 8);
     return 0;
@@ -447,7 +452,8 @@ static const snap_section_t *s_section_find(const char *name, size_t len) {
 static void s_prefix(unsigned char out[SNAP_PREFIX_LEN]) {
     memcpy(out, SNAP_MAGIC, SNAP_MAGIC_LEN);
     uint32_t v = SNAP_FORMAT_VERSION;
-    for (int i = 0; i < 4; i++) out[SNAP_MAGIC_LEN + i] = (unsigned char)(v >> (8 * i));
+    for (int i = 0; i < 4; i++)
+        out[SNAP_MAGIC_LEN + i] = (unsigned char)(v >> (8 * i));
 }
 
 static int s_db_is_saved(const db_t *db) { return db->name != NULL || dict_size(db->keys) > 0; }
@@ -522,7 +528,8 @@ int snapshot_write_fd(engine_t *e, int fd, uint64_t seq, char *err, size_t errle
     snap_put_bytes(&w, VOLE_VERSION, strlen(VOLE_VERSION));
     snap_put_bytes(&w, e->run_id, strlen(e->run_id));
     uint64_t ndbs = 0;
-    for (int i = 0; i < e->ndbs; i++) ndbs += s_db_is_saved(&e->dbs[i]);
+    for (int i = 0; i < e->ndbs; i++)
+        ndbs += s_db_is_saved(&e->dbs[i]);
     snap_put_u64(&w, ndbs);
     for (int i = 0; i < e->ndbs && !w.err; i++)
         if (s_db_is_saved(&e->dbs[i])) s_write_db(&w, &e->dbs[i]);
@@ -533,7 +540,8 @@ int snapshot_write_fd(engine_t *e, int fd, uint64_t seq, char *err, size_t errle
     /* the checksum follows the bytes it covers, inside the compressed frame */
     uint64_t sum = XXH3_64bits_digest(w.xx);
     unsigned char sb[8];
-    for (int i = 0; i < 8; i++) sb[i] = (unsigned char)(sum >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        sb[i] = (unsigned char)(sum >> (8 * i));
     s_w_feed(&w, sb, 8, 0, ZSTD_e_end);
 
     int rc = 0;
@@ -583,7 +591,8 @@ int snapshot_save_file(engine_t *e, const char *path, uint64_t seq, char *err, s
     snprintf(dir, sizeof dir, "%s", path);
     const char *d = dirname(dir);
     int dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0 || fsync(dfd) < 0) return s_save_fail(dfd, NULL, err, errlen, "cannot fsync directory", d);
+    if (dfd < 0 || fsync(dfd) < 0)
+        return s_save_fail(dfd, NULL, err, errlen, "cannot fsync directory", d);
     close(dfd);
     return 0;
 }
@@ -619,13 +628,13 @@ static void s_summary_free(s_summary_t *s) {
 }
 
 typedef struct s_load {
-    engine_t *e;      /* receives the data (load), or a scratch engine for sections (check) */
-    int check;        /* verify only: values are freed once read */
+    engine_t *e; /* receives the data (load), or a scratch engine for sections (check) */
+    int check;   /* verify only: values are freed once read */
     snap_reader_t *r;
     snap_progress_fn *progress;
     void *ctx;
     s_summary_t sum;
-    int orig_ndbs;   /* namespaces past this were created by this load */
+    int orig_ndbs; /* namespaces past this were created by this load */
 } s_load_t;
 
 static int s_get_str(snap_reader_t *r, char *dst, size_t cap, const char *what) {
@@ -675,7 +684,8 @@ static db_t *s_namespace_db(engine_t *e, const char *name) {
 /* A key as text for messages: at most cap-4 bytes, unprintable ones as '?'. */
 static void s_printable(char *dst, size_t cap, const char *p, size_t len) {
     size_t n = len < cap - 4 ? len : cap - 4, i;
-    for (i = 0; i < n; i++) dst[i] = p[i] >= 0x20 && p[i] < 0x7f ? p[i] : '?';
+    for (i = 0; i < n; i++)
+        dst[i] = p[i] >= 0x20 && p[i] < 0x7f ? p[i] : '?';
     if (n < len) dst[i++] = '.', dst[i++] = '.', dst[i++] = '.';
     dst[i] = '\0';
 }
@@ -691,16 +701,17 @@ static int s_read_db(s_load_t *L) {
     char name[128] = "";
     snap_reader_set_context(r, "database header");
     if (snap_get_u8(r, &op) < 0) return -1;
-    if (op != SNAP_OP_DB) return s_failf(r, "expected a database (marker 0x%02x), found 0x%02x",
-                                         SNAP_OP_DB, op);
+    if (op != SNAP_OP_DB)
+        return s_failf(r, "expected a database (marker 0x%02x), found 0x%02x", SNAP_OP_DB, op);
     if (snap_get_u64(r, &id) < 0 || snap_get_u8(r, &named) < 0) return -1;
     if (named > 1) return s_failf(r, "bad database name flag %u", named);
     if (named && s_get_str(r, name, sizeof name, "namespace name") < 0) return -1;
     if (named && !name[0]) return snap_fail(r, "empty namespace name");
     if (snap_get_count(r, &nkeys) < 0 || snap_get_u64(r, &nexpires) < 0) return -1;
     if (nexpires > nkeys)
-        return s_failf(r, "database %" PRIu64 " claims %" PRIu64 " expiry times for %" PRIu64
-                       " keys", id, nexpires, nkeys);
+        return s_failf(r,
+                       "database %" PRIu64 " claims %" PRIu64 " expiry times for %" PRIu64 " keys",
+                       id, nexpires, nkeys);
 
     for (size_t i = 0; i < L->sum.ndbs; i++)
         if (L->sum.dbs[i].named == named &&
@@ -777,8 +788,7 @@ static int s_read_db(s_load_t *L) {
         if (!de) {
             char shown[64];
             s_printable(shown, sizeof shown, key->ptr, key->len);
-            snap_reader_set_context(r, "database %" PRIu64 ", key '%s' (%s)", id, shown,
-                                    t->name);
+            snap_reader_set_context(r, "database %" PRIu64 ", key '%s' (%s)", id, shown, t->name);
             vstr_free(key);
             obj_free(o);
             rc = -1;
@@ -799,8 +809,10 @@ static int s_read_db(s_load_t *L) {
     info->expires = ttls;
     if (L->check) dict_destroy(&keys);
     if (rc == 0 && ttls != nexpires)
-        rc = s_failf(r, "database %" PRIu64 " has %" PRIu64 " keys with an expiry time, its "
-                     "header says %" PRIu64, id, ttls, nexpires);
+        rc = s_failf(r,
+                     "database %" PRIu64 " has %" PRIu64 " keys with an expiry time, its "
+                     "header says %" PRIu64,
+                     id, ttls, nexpires);
     return rc;
 }
 
@@ -811,8 +823,8 @@ static int s_read_sections(s_load_t *L) {
     snap_reader_set_context(r, "sections");
     if (snap_get_u8(r, &op) < 0) return -1;
     if (op != SNAP_OP_SECTIONS)
-        return s_failf(r, "expected the sections (marker 0x%02x), found 0x%02x",
-                       SNAP_OP_SECTIONS, op);
+        return s_failf(r, "expected the sections (marker 0x%02x), found 0x%02x", SNAP_OP_SECTIONS,
+                       op);
     if (snap_get_count(r, &n) < 0) return -1;
     for (uint64_t i = 0; i < n; i++) {
         char name[64];
@@ -828,8 +840,11 @@ static int s_read_sections(s_load_t *L) {
         uint64_t start = s_r_raw_off(r);
         if (snap_get_bytes(r, &p, &len) < 0) return -1;
         /* the payload is read from memory: a section can never read past its own end */
-        snap_reader_t sub = {.p = (const unsigned char *)p, .end = (const unsigned char *)p + len,
-                             .start = (const unsigned char *)p, .fd = -1, .parent = r,
+        snap_reader_t sub = {.p = (const unsigned char *)p,
+                             .end = (const unsigned char *)p + len,
+                             .start = (const unsigned char *)p,
+                             .fd = -1,
+                             .parent = r,
                              .file_off = r->file_off};
         sub.base = start + (s_r_raw_off(r) - start - len);
         snprintf(sub.ctx, sizeof sub.ctx, "%s", r->ctx);
@@ -842,8 +857,8 @@ static int s_read_sections(s_load_t *L) {
             return s_failf(r, "section '%s' left %zu bytes unread", name,
                            (size_t)(sub.end - sub.p));
         L->sum.sections = s_xrealloc(L->sum.sections, (L->sum.nsections + 1) * 64);
-        L->sum.section_bytes = s_xrealloc(L->sum.section_bytes,
-                                          (L->sum.nsections + 1) * sizeof(uint64_t));
+        L->sum.section_bytes =
+            s_xrealloc(L->sum.section_bytes, (L->sum.nsections + 1) * sizeof(uint64_t));
         snprintf(L->sum.sections[L->sum.nsections], 64, "%s", name);
         L->sum.section_bytes[L->sum.nsections++] = len;
     }
@@ -863,7 +878,8 @@ static int s_r_expect_end(snap_reader_t *r) {
     if (r->in_pos < r->in_len) return snap_fail(r, "trailing bytes after the compressed data");
     char extra;
     ssize_t k;
-    while ((k = read(r->fd, &extra, 1)) < 0 && errno == EINTR) {}
+    while ((k = read(r->fd, &extra, 1)) < 0 && errno == EINTR) {
+    }
     if (k > 0) return snap_fail(r, "trailing bytes after the compressed data");
     return 0;
 }
@@ -885,7 +901,8 @@ static int s_read_all(s_load_t *L) {
         return snap_fail(r, "not a Vole snapshot (bad magic)");
     if (got < sizeof prefix) return snap_fail(r, "truncated: the file ends inside its prefix");
     uint32_t version = 0;
-    for (int i = 0; i < 4; i++) version |= (uint32_t)prefix[SNAP_MAGIC_LEN + i] << (8 * i);
+    for (int i = 0; i < 4; i++)
+        version |= (uint32_t)prefix[SNAP_MAGIC_LEN + i] << (8 * i);
     if (version != SNAP_FORMAT_VERSION)
         return s_failf(r, "unsupported format version %u (this Vole reads version %d)", version,
                        SNAP_FORMAT_VERSION);
@@ -909,11 +926,12 @@ static int s_read_all(s_load_t *L) {
     uint64_t want = XXH3_64bits_digest(r->xx);
     if (s_r_fill(r, 8) < 0) return -1;
     uint64_t sum = 0;
-    for (int i = 0; i < 8; i++) sum |= (uint64_t)r->p[i] << (8 * i);
+    for (int i = 0; i < 8; i++)
+        sum |= (uint64_t)r->p[i] << (8 * i);
     r->p += 8;
     if (sum != want)
-        return s_failf(r, "checksum mismatch (file says %016" PRIx64 ", data gives %016" PRIx64
-                       ")", sum, want);
+        return s_failf(r, "checksum mismatch (file says %016" PRIx64 ", data gives %016" PRIx64 ")",
+                       sum, want);
     r->hashed = r->p; /* the checksum itself is not covered */
     if (s_r_expect_end(r) < 0) return -1;
     L->sum.raw_bytes = s_r_raw_off(r);
@@ -946,9 +964,10 @@ static void s_reader_free(snap_reader_t *r) {
 }
 
 static void s_error_message(const snap_reader_t *r, const char *path, char *err, size_t errlen) {
-    snprintf(err, errlen, "bad snapshot %s: %s, at byte %" PRIu64 " of the uncompressed data "
-             "(file read up to byte %" PRIu64 "), while reading %s", path, r->why, r->fail_raw,
-             r->fail_file, r->ctx[0] ? r->ctx : "the prefix");
+    snprintf(err, errlen,
+             "bad snapshot %s: %s, at byte %" PRIu64 " of the uncompressed data "
+             "(file read up to byte %" PRIu64 "), while reading %s",
+             path, r->why, r->fail_raw, r->fail_file, r->ctx[0] ? r->ctx : "the prefix");
 }
 
 /* Empties what a failed load put in e: keys, namespaces it created, sections' state. */

@@ -18,7 +18,8 @@
 
 static uint64_t s_keys(const engine_t *e) {
     uint64_t n = 0;
-    for (int i = 0; i < e->ndbs; i++) n += dict_size(e->dbs[i].keys);
+    for (int i = 0; i < e->ndbs; i++)
+        n += dict_size(e->dbs[i].keys);
     return n;
 }
 
@@ -31,8 +32,8 @@ static int s_fill(engine_t *e, const char *path, long long *ncmds) {
         if (fd >= 0) close(fd);
         return -1;
     }
-    const char *data = st.st_size ? mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)
-                                  : "";
+    const char *data =
+        st.st_size ? mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0) : "";
     close(fd);
     if (data == MAP_FAILED) {
         perror("mmap");
@@ -66,7 +67,8 @@ static int s_fill(engine_t *e, const char *path, long long *ncmds) {
             argv = realloc(argv, (size_t)cap * sizeof *argv);
             if (!argv) abort();
         }
-        for (int i = 0; i < p.argc; i++) argv[i] = (proto_arg_t){p.argv[i], p.argvlen[i]};
+        for (int i = 0; i < p.argc; i++)
+            argv[i] = (proto_arg_t){p.argv[i], p.argvlen[i]};
         e->now_ms = now_ms();
         engine_execute(e, c, p.argc, argv);
         c->fe->out.len = 0; /* replies go nowhere */

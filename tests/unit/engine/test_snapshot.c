@@ -62,8 +62,7 @@ static int s_sec_load(engine_t *e, snap_reader_t *r) {
 
 static void s_sec_clear(engine_t *e) { s_sec_cleared++; }
 
-static const snap_section_t s_test_section = {"test-section", s_sec_save, s_sec_load,
-                                              s_sec_clear};
+static const snap_section_t s_test_section = {"test-section", s_sec_save, s_sec_load, s_sec_clear};
 
 __attribute__((constructor)) static void s_reg_section(void) {
     snapshot_register_section(&s_test_section);
@@ -170,7 +169,8 @@ static int s_reset(void **state) {
 
 static uint64_t s_nkeys(const engine_t *e) {
     uint64_t n = 0;
-    for (int i = 0; i < e->ndbs; i++) n += dict_size(e->dbs[i].keys);
+    for (int i = 0; i < e->ndbs; i++)
+        n += dict_size(e->dbs[i].keys);
     return n;
 }
 
@@ -193,8 +193,8 @@ static char *s_key_reply(s_eng_t *x, db_t *db, const char *cmd, const vstr_t *ke
     return copy;
 }
 
-static void s_same_reply(db_t *da, db_t *db, const char *cmd, const vstr_t *key,
-                         const char *e1, const char *e2) {
+static void s_same_reply(db_t *da, db_t *db, const char *cmd, const vstr_t *key, const char *e1,
+                         const char *e2) {
     size_t la, lb;
     char *ra = s_key_reply(&s_a, da, cmd, key, e1, e2, &la);
     char *rb = s_key_reply(&s_b, db, cmd, key, e1, e2, &lb);
@@ -208,8 +208,7 @@ static void s_same_reply(db_t *da, db_t *db, const char *cmd, const vstr_t *key,
 static int s_expected_enc(const engine_t *e, const vobj_t *o) {
     if (o->type == OBJ_STRING && o->enc == ENC_RAW && o->v.s->len <= 44) {
         long long v;
-        return o->v.s->len <= 20 && str_to_ll(o->v.s->ptr, o->v.s->len, &v) ? ENC_INT
-                                                                              : ENC_EMBSTR;
+        return o->v.s->len <= 20 && str_to_ll(o->v.s->ptr, o->v.s->len, &v) ? ENC_INT : ENC_EMBSTR;
     }
     if (o->type == OBJ_SET && o->enc == ENC_HT &&
         set_type_size(o) <= (uint64_t)e->cfg.set_max_intset_entries) {
@@ -230,8 +229,7 @@ static int s_expected_enc(const engine_t *e, const vobj_t *o) {
     return o->enc;
 }
 
-static void s_same_value(db_t *da, db_t *db, const vstr_t *key, const vobj_t *a,
-                         const vobj_t *b) {
+static void s_same_value(db_t *da, db_t *db, const vstr_t *key, const vobj_t *a, const vobj_t *b) {
     assert_int_equal(a->type, b->type);
     if (s_expected_enc(s_a.e, a) != b->enc)
         fail_msg("key %s: encoding %s, expected from %s", key->ptr, obj_encoding_name(b),
@@ -371,8 +369,8 @@ static void s_fill_all(void) {
         A("LPUSH", "list:big", v);
     }
     /* sets: intset (with extremes), hashtable of strings, of integers past the limit */
-    A("SADD", "set:intset", "1", "-5", "9223372036854775807", "-9223372036854775808", "0",
-      "65536", "-70000");
+    A("SADD", "set:intset", "1", "-5", "9223372036854775807", "-9223372036854775808", "0", "65536",
+      "-70000");
     A("SADD", "set:ht", "a", "b", "c", "17");
     for (int i = 0; i < 600; i++) {
         snprintf(m, sizeof m, "%d", i * 7 - 2000);
@@ -457,12 +455,13 @@ static void test_round_trip_all_types(void **state) {
     struct {
         const char *key;
         const char *enc;
-    } want[] = {{"str:int", "int"},         {"str:embstr", "embstr"}, {"str:raw", "raw"},
-                {"str:appended", "embstr"}, {"list:big", "quicklist"}, {"set:intset", "intset"},
-                {"set:ht", "hashtable"},    {"set:bigints", "hashtable"},
-                {"set:shrunk", "intset"},   {"zset:lp", "listpack"},  {"zset:sk", "skiplist"},
-                {"zset:long", "skiplist"},  {"hash:lp", "listpack"},  {"hash:ht", "hashtable"},
-                {"hash:longval", "hashtable"}, {"stream", "stream"}};
+    } want[] = {
+        {"str:int", "int"},         {"str:embstr", "embstr"},     {"str:raw", "raw"},
+        {"str:appended", "embstr"}, {"list:big", "quicklist"},    {"set:intset", "intset"},
+        {"set:ht", "hashtable"},    {"set:bigints", "hashtable"}, {"set:shrunk", "intset"},
+        {"zset:lp", "listpack"},    {"zset:sk", "skiplist"},      {"zset:long", "skiplist"},
+        {"hash:lp", "listpack"},    {"hash:ht", "hashtable"},     {"hash:longval", "hashtable"},
+        {"stream", "stream"}};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         vobj_t *o = db_peek(&s_b.e->dbs[0], want[i].key, strlen(want[i].key));
         if (!o || strcmp(obj_encoding_name(o), want[i].enc) != 0)
@@ -595,7 +594,8 @@ static int s_load_bad(const char *path, int ok_same, const char *want_in_msg) {
     assert_int_equal(s_b.e->ndbs, s_b.e->cfg.databases);
     assert_true(s_sec_cleared == cleared + 1 || strstr(err, "cannot open"));
     if (!strstr(err, "byte")) fail_msg("no offset in: %s", err);
-    if (want_in_msg && !strstr(err, want_in_msg)) fail_msg("expected '%s' in: %s", want_in_msg, err);
+    if (want_in_msg && !strstr(err, want_in_msg))
+        fail_msg("expected '%s' in: %s", want_in_msg, err);
     return 1;
 }
 
@@ -685,8 +685,8 @@ static void test_magic_and_version(void **state) {
     unlink(bad);
     free(p);
     char err[512];
-    assert_int_equal(snapshot_load_file(s_b.e, "/nonexistent/x.snap", NULL, NULL, NULL, err,
-                                        sizeof err), -1);
+    assert_int_equal(
+        snapshot_load_file(s_b.e, "/nonexistent/x.snap", NULL, NULL, NULL, err, sizeof err), -1);
     assert_non_null(strstr(err, "cannot open"));
     /* loading into an engine holding keys is refused */
     size_t n;
@@ -726,7 +726,8 @@ static void s_write_raw(const char *path, const unsigned char *prefix, unsigned 
         XXH3_64bits_update(x, raw, rlen - 8);
         uint64_t sum = XXH3_64bits_digest(x);
         XXH3_freeState(x);
-        for (int i = 0; i < 8; i++) raw[rlen - 8 + i] = (unsigned char)(sum >> (8 * i));
+        for (int i = 0; i < 8; i++)
+            raw[rlen - 8 + i] = (unsigned char)(sum >> (8 * i));
     }
     size_t cap = ZSTD_compressBound(rlen) + 12;
     unsigned char *out = malloc(cap);
@@ -854,7 +855,8 @@ static void test_fuzz(void **state) {
     for (int round = 0; round < 150; round++) {
         memcpy(work, file, flen);
         int edits = 1 + (int)(RND() % 4);
-        for (int j = 0; j < edits; j++) work[12 + RND() % (flen - 12)] = (unsigned char)RND();
+        for (int j = 0; j < edits; j++)
+            work[12 + RND() % (flen - 12)] = (unsigned char)RND();
         s_write_file(bad, work, flen);
         s_load_bad(bad, 1, NULL);
     }
@@ -869,9 +871,7 @@ static void test_fuzz(void **state) {
             case 0: work[at] = (unsigned char)RND(); break;
             case 1: work[at] ^= (unsigned char)(1u << (RND() % 8)); break;
             case 2: work[at] = (unsigned char)(RND() % 2 ? 0xff : 0x00); break;
-            default: /* drop a byte */
-                memmove(work + at, work + at + 1, len - at - 1);
-                len--;
+            default: /* drop a byte */ memmove(work + at, work + at + 1, len - at - 1); len--;
             }
         }
         s_write_raw(bad, file, work, len, 1);
