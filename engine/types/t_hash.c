@@ -416,8 +416,8 @@ bad:
     return NULL;
 }
 
-static const obj_type_t s_hash_type = {"hash", s_free_payload, hash_type_dup, hash_type_mem,
-                                       s_hash_save, s_hash_load};
+static const obj_type_t s_hash_type = {"hash",        s_free_payload, hash_type_dup,
+                                       hash_type_mem, s_hash_save,    s_hash_load};
 
 __attribute__((constructor)) static void s_register_hash(void) {
     obj_register_type(OBJ_HASH, &s_hash_type);

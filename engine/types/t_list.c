@@ -175,8 +175,8 @@ static vobj_t *s_list_load(engine_t *e, snap_reader_t *r) {
     return o;
 }
 
-static const obj_type_t s_list_type = {"list", s_list_free, s_list_dup, s_list_mem, s_list_save,
-                                       s_list_load};
+static const obj_type_t s_list_type = {"list",     s_list_free, s_list_dup,
+                                       s_list_mem, s_list_save, s_list_load};
 
 __attribute__((constructor)) static void s_register_list(void) {
     obj_register_type(OBJ_LIST, &s_list_type);

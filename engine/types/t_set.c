@@ -375,8 +375,10 @@ static void s_set_save(const vobj_t *set, snap_writer_t *w) {
         int64_t prev = 0;
         for (uint32_t i = 0; i < intset_len(is); i++) {
             int64_t v = intset_get(is, i);
-            if (i == 0) snap_put_i64(w, v);
-            else snap_put_u64(w, (uint64_t)v - (uint64_t)prev);
+            if (i == 0)
+                snap_put_i64(w, v);
+            else
+                snap_put_u64(w, (uint64_t)v - (uint64_t)prev);
             prev = v;
         }
         return;
@@ -437,7 +439,7 @@ static vobj_t *s_set_load(engine_t *e, snap_reader_t *r) {
     if (snap_get_size(r, &n, "set") < 0) return NULL;
     if (form == SET_SNAP_INTS) return s_set_load_ints(e, r, n);
     vobj_t *set = n <= (uint64_t)s_intset_max(e) ? set_type_new_intset()
-                                                   : set_type_new_ht(snap_presize(r, n));
+                                                 : set_type_new_ht(snap_presize(r, n));
     for (uint64_t i = 0; i < n; i++) {
         const char *p;
         size_t len;
@@ -453,8 +455,8 @@ bad:
     return NULL;
 }
 
-static const obj_type_t s_set_type = {"set", s_free_payload, set_type_dup, set_type_mem, s_set_save,
-                                      s_set_load};
+static const obj_type_t s_set_type = {"set",        s_free_payload, set_type_dup,
+                                      set_type_mem, s_set_save,     s_set_load};
 
 __attribute__((constructor)) static void s_register_set(void) {
     obj_register_type(OBJ_SET, &s_set_type);

@@ -664,7 +664,8 @@ static void s_stream_save(const vobj_t *o, snap_writer_t *w) {
             snap_put_bytes(w, sc->name->ptr, sc->name->len);
             snap_put_i64(w, sc->seen_time);
             snap_put_u64(w, idm_len(sc->pel));
-            for (idm_node_t *y = idm_first(sc->pel); y; y = idm_next(y)) s_put_id(w, y->id);
+            for (idm_node_t *y = idm_first(sc->pel); y; y = idm_next(y))
+                s_put_id(w, y->id);
         }
     }
 }
@@ -685,7 +686,10 @@ static int s_load_node(snap_reader_t *r, stream_t *s, stream_id_t *prev, int *an
     stream_node_t *n = calloc(1, sizeof(*n));
     if (!n) abort();
     n->prev = s->tail;
-    if (s->tail) s->tail->next = n; else s->head = n;
+    if (s->tail)
+        s->tail->next = n;
+    else
+        s->head = n;
     s->tail = n;
     s->nnodes++;
     uint64_t nmaster, count, base;
@@ -694,8 +698,7 @@ static int s_load_node(snap_reader_t *r, stream_t *s, stream_id_t *prev, int *an
         snap_get_count(r, &nmaster) < 0)
         return -1;
     n->base_bytes = (size_t)base;
-    if (*any && idm_cmp(n->master_id, *prev) <= 0)
-        return snap_fail(r, "stream node out of order");
+    if (*any && idm_cmp(n->master_id, *prev) <= 0) return snap_fail(r, "stream node out of order");
     if (idm_cmp(n->last_id, n->master_id) < 0)
         return snap_fail(r, "stream node's last ID before its first");
     if (nmaster > INT32_MAX) return snap_fail(r, "too many stream master fields");
@@ -815,8 +818,8 @@ bad:
     return NULL;
 }
 
-static const obj_type_t s_stream_type = {"stream", s_free_payload, stream_type_dup,
-                                         stream_type_mem, s_stream_save, s_stream_load};
+static const obj_type_t s_stream_type = {"stream",        s_free_payload, stream_type_dup,
+                                         stream_type_mem, s_stream_save,  s_stream_load};
 
 __attribute__((constructor)) static void s_register_stream(void) {
     obj_register_type(OBJ_STREAM, &s_stream_type);

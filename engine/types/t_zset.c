@@ -758,8 +758,8 @@ bad:
     return NULL;
 }
 
-static const obj_type_t s_zset_type = {"zset", s_zset_free, zset_dup, zset_mem, s_zset_save,
-                                       s_zset_load};
+static const obj_type_t s_zset_type = {"zset",   s_zset_free, zset_dup,
+                                       zset_mem, s_zset_save, s_zset_load};
 
 __attribute__((constructor)) static void s_register_zset(void) {
     obj_register_type(OBJ_ZSET, &s_zset_type);
