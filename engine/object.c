@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "engine/engine.h"
+#include "engine/types/t_string.h"
 #include "shared/util.h"
 
 #define EMBSTR_MAX 44 /* Redis's OBJ_ENCODING_EMBSTR_SIZE_LIMIT */
@@ -166,7 +167,8 @@ static size_t s_string_mem(const vobj_t *o) {
     return sizeof(vobj_t) + (o->enc == ENC_INT ? 0 : sizeof(vstr_t) + o->v.s->len + 1);
 }
 
-static const obj_type_t s_string_type = {"string", NULL, NULL, s_string_mem};
+static const obj_type_t s_string_type = {
+    "string", NULL, NULL, s_string_mem, string_snap_save, string_snap_load};
 
 __attribute__((constructor)) static void s_register_string(void) {
     obj_register_type(OBJ_STRING, &s_string_type);

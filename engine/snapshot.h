@@ -35,14 +35,27 @@ int snap_get_double(snap_reader_t *r, double *v);
 int snap_get_bytes(snap_reader_t *r, const char **p, size_t *len);
 /* A count of items that each take at least one byte: fails when more than what is left. */
 int snap_get_count(snap_reader_t *r, uint64_t *n);
+/* A collection's size: a count that must be at least 1 (an empty list, set, hash or sorted
+ * set never stays in the keyspace); fails with "empty <what>". */
+int snap_get_size(snap_reader_t *r, uint64_t *n, const char *what);
 /* Marks the input as malformed with a reason (for checks a type makes itself); returns -1. */
 int snap_fail(snap_reader_t *r, const char *why);
+/* What to pre-size a structure for after snap_get_count gave n: n itself, except that a
+ * damaged count cannot make the reader allocate far beyond what the data could hold (the
+ * structure then grows as items actually arrive). */
+uint64_t snap_presize(const snap_reader_t *r, uint64_t n);
+/* Names what is being read, for the failure message ("section 'cron'"). */
+void snap_reader_set_context(snap_reader_t *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* ---- sections: engine state that is not keys ---- */
 typedef struct snap_section {
     const char *name; /* unique, stable: part of the file format */
     void (*save)(engine_t *e, snap_writer_t *w);
     int (*load)(engine_t *e, snap_reader_t *r); /* 0, or -1 (snap_fail) */
+    /* Optional: drops what load put in e, when a later part of the file turns out damaged
+     * (the engine must be left empty). */
+    void (*clear)(engine_t *e);
 } snap_section_t;
 /* Call from a constructor. Unknown sections in a file are an error (a newer file). */
 void snapshot_register_section(const snap_section_t *s);
@@ -62,4 +75,10 @@ int snapshot_load_file(engine_t *e, const char *path, uint64_t *seq, snap_progre
                        void *ctx, char *err, size_t errlen);
 /* `vole check-snapshot FILE`: verifies the file and prints what it holds; exit code. */
 int snapshot_check_main(int argc, char **argv);
+/* `vole bench-snapshot COMMANDS.resp FILE` (engine/snapshot_bench.c): fills an in-process
+ * engine from RESP commands, times saving and loading; used by tests/bench/snapshot.sh. */
+int snapshot_bench_main(int argc, char **argv);
+/* Tests only: the reader decompresses at most n bytes per refill (0: no limit), so that its
+ * window moves all the time and a stale pointer shows as wrong data. */
+void snapshot_debug_fill_chunk(size_t n);
 #endif

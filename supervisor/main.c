@@ -5,6 +5,7 @@
 #include <sys/prctl.h>
 
 #include "engine/engine.h"
+#include "engine/snapshot.h"
 #include "frontend-resp/frontend_resp.h"
 #include "persister/aof.h"
 #include "persister/persister.h"
@@ -29,6 +30,8 @@ static const struct {
     int (*run)(int argc, char **argv);
 } s_tools[] = {
     {"check-aof", aof_check_main},
+    {"check-snapshot", snapshot_check_main},
+    {"bench-snapshot", snapshot_bench_main}, /* tests/bench/snapshot.sh */
 };
 #define NROLES (sizeof s_roles / sizeof s_roles[0])
 

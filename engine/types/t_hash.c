@@ -15,6 +15,7 @@
 #include "engine/commands.h"
 #include "engine/effects.h"
 #include "engine/ds/fvpack.h"
+#include "engine/snapshot.h"
 #include "shared/util.h"
 
 #define LD_CHARS_MAX (5 * 1024)            /* Redis's MAX_LONG_DOUBLE_CHARS */
@@ -353,7 +354,71 @@ static void s_free_payload(vobj_t *o) {
     }
 }
 
-static const obj_type_t s_hash_type = {"hash", s_free_payload, hash_type_dup, hash_type_mem};
+/* Snapshot payload: the count, then each field and its value (a listpack's in order). */
+static void s_hash_save(const vobj_t *h, snap_writer_t *w) {
+    snap_put_u64(w, hash_type_length(h));
+    hash_iter_t it;
+    hash_field_t hf;
+    hash_iter_init(&it, h);
+    while (hash_iter_next(&it, &hf)) {
+        snap_put_bytes(w, hf.f, hf.flen);
+        snap_put_bytes(w, hf.v, hf.vlen);
+    }
+    hash_iter_done(&it);
+}
+
+/* The encoding follows the settings: a hashtable when there are more fields than
+ * hash-max-listpack-entries, else a listpack that converts as a long string arrives. */
+static vobj_t *s_hash_load(engine_t *e, snap_reader_t *r) {
+    uint64_t n;
+    if (snap_get_size(r, &n, "hash") < 0) return NULL;
+    int big = n > (uint64_t)e->cfg.hash_max_listpack_entries;
+    vobj_t *h = hash_type_create_enc(big ? ENC_HT : ENC_LISTPACK, big ? snap_presize(r, n) : 0);
+    /* the field is copied out (reading the value may move the reader's buffer): into the
+     * table's own key for a hashtable, into one scratch buffer for a listpack */
+    buf_t scratch;
+    buf_init(&scratch);
+    vstr_t *field = NULL;
+    for (uint64_t i = 0; i < n; i++) {
+        const char *p, *f;
+        size_t len, flen;
+        if (snap_get_bytes(r, &p, &len) < 0) goto bad;
+        if (h->enc == ENC_HT) {
+            field = vstr_new(p, len);
+        } else {
+            scratch.len = 0;
+            buf_append(&scratch, p, len);
+        }
+        flen = len;
+        if (snap_get_bytes(r, &p, &len) < 0) goto bad;
+        int added;
+        if (field) {
+            dict_entry_t *de = dict_add(s_ht(h), field, NULL);
+            added = de != NULL;
+            if (de) {
+                de->v.val = vstr_new(p, len);
+                field = NULL;
+            }
+        } else {
+            f = scratch.data ? scratch.data : "";
+            added = hash_type_set(&e->cfg, h, f, flen, p, len);
+        }
+        if (!added) {
+            snap_fail(r, "duplicate hash field");
+            goto bad;
+        }
+    }
+    buf_free(&scratch);
+    return h;
+bad:
+    buf_free(&scratch);
+    vstr_free(field);
+    obj_free(h);
+    return NULL;
+}
+
+static const obj_type_t s_hash_type = {"hash",        s_free_payload, hash_type_dup,
+                                       hash_type_mem, s_hash_save,    s_hash_load};
 
 __attribute__((constructor)) static void s_register_hash(void) {
     obj_register_type(OBJ_HASH, &s_hash_type);

@@ -10,6 +10,7 @@
 
 #include "engine/commands.h"
 #include "engine/effects.h"
+#include "engine/snapshot.h"
 
 /* ===================== elements =====================
  * An element is one pointer-sized word. Strings of up to 7 bytes live in the word itself
@@ -145,7 +146,39 @@ static size_t s_list_mem(const vobj_t *o) {
     return sizeof(vobj_t) + sizeof(list_t) + deque_slot_bytes(&l->items) + l->heap_bytes;
 }
 
-static const obj_type_t s_list_type = {"list", s_list_free, s_list_dup, s_list_mem};
+/* Snapshot payload: the count, then each element from head to tail. */
+static void s_list_save(const vobj_t *o, snap_writer_t *w) {
+    const list_t *l = s_list(o);
+    size_t n = deque_len(&l->items);
+    snap_put_u64(w, n);
+    for (size_t i = 0; i < n; i++) {
+        char tmp[LIST_TMP];
+        size_t len;
+        const char *p = s_elem_bytes(deque_get(&l->items, i), tmp, &len);
+        snap_put_bytes(w, p, len);
+    }
+}
+
+static vobj_t *s_list_load(engine_t *e, snap_reader_t *r) {
+    uint64_t n;
+    if (snap_get_size(r, &n, "list") < 0) return NULL;
+    vobj_t *o = list_type_new();
+    list_t *l = s_list(o);
+    deque_reserve(&l->items, snap_presize(r, n));
+    for (uint64_t i = 0; i < n; i++) {
+        const char *p;
+        size_t len;
+        if (snap_get_bytes(r, &p, &len) < 0) {
+            obj_free(o);
+            return NULL;
+        }
+        deque_push_tail(&l->items, s_elem_new(l, p, len));
+    }
+    return o;
+}
+
+static const obj_type_t s_list_type = {"list",     s_list_free, s_list_dup,
+                                       s_list_mem, s_list_save, s_list_load};
 
 __attribute__((constructor)) static void s_register_list(void) {
     obj_register_type(OBJ_LIST, &s_list_type);

@@ -12,6 +12,7 @@
 #include "engine/commands.h"
 #include "engine/effects.h"
 #include "engine/ds/intset.h"
+#include "engine/snapshot.h"
 #include "shared/util.h"
 
 /* Redis's strategy switches: SPOP moves the kept members to a new set once fewer than a fifth
@@ -360,7 +361,103 @@ static void s_free_payload(vobj_t *o) {
     }
 }
 
-static const obj_type_t s_set_type = {"set", s_free_payload, set_type_dup, set_type_mem};
+/* ---------- snapshot ----------
+ * An intset is saved as its integers (the first, then the gaps between neighbours); a
+ * hashtable as its members. Loading picks the encoding as the settings now say (Redis's
+ * rules: an intset while every member is an integer and there are few enough). */
+
+enum { SET_SNAP_INTS = 0, SET_SNAP_MEMBERS = 1 };
+
+static void s_set_save(const vobj_t *set, snap_writer_t *w) {
+    if (set->enc == ENC_INTSET) {
+        const intset_t *is = s_is(set);
+        snap_put_u8(w, SET_SNAP_INTS);
+        snap_put_u64(w, intset_len(is));
+        int64_t prev = 0;
+        for (uint32_t i = 0; i < intset_len(is); i++) {
+            int64_t v = intset_get(is, i);
+            if (i == 0)
+                snap_put_i64(w, v);
+            else
+                snap_put_u64(w, (uint64_t)v - (uint64_t)prev);
+            prev = v;
+        }
+        return;
+    }
+    snap_put_u8(w, SET_SNAP_MEMBERS);
+    snap_put_u64(w, dict_size(s_ht(set)));
+    dict_iter_t it;
+    dict_iter_init(&it, s_ht(set));
+    dict_entry_t *de;
+    while ((de = dict_iter_next(&it)) != NULL) {
+        const vstr_t *m = de->key;
+        snap_put_bytes(w, m->ptr, m->len);
+    }
+    dict_iter_done(&it);
+}
+
+static vobj_t *s_set_load_ints(engine_t *e, snap_reader_t *r, uint64_t n) {
+    int small = n <= (uint64_t)s_intset_max(e);
+    vobj_t *set = small ? set_type_new_intset() : set_type_new_ht(snap_presize(r, n));
+    int64_t prev = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        int64_t v;
+        if (i == 0) {
+            if (snap_get_i64(r, &v) < 0) goto bad;
+        } else {
+            uint64_t gap;
+            if (snap_get_u64(r, &gap) < 0) goto bad;
+            if (gap == 0 || gap > (uint64_t)INT64_MAX - (uint64_t)prev) { /* prev + gap > max */
+                snap_fail(r, "intset members not in ascending order");
+                goto bad;
+            }
+            v = (int64_t)((uint64_t)prev + gap);
+        }
+        prev = v;
+        if (small) {
+            int added;
+            set->v.p = intset_add(s_is(set), v, &added);
+        } else {
+            char buf[24];
+            int len = ll_to_str(buf, v);
+            s_ht_add(s_ht(set), buf, (size_t)len);
+        }
+    }
+    return set;
+bad:
+    obj_free(set);
+    return NULL;
+}
+
+static vobj_t *s_set_load(engine_t *e, snap_reader_t *r) {
+    uint8_t form;
+    uint64_t n;
+    if (snap_get_u8(r, &form) < 0) return NULL;
+    if (form != SET_SNAP_INTS && form != SET_SNAP_MEMBERS) {
+        snap_fail(r, "bad set form");
+        return NULL;
+    }
+    if (snap_get_size(r, &n, "set") < 0) return NULL;
+    if (form == SET_SNAP_INTS) return s_set_load_ints(e, r, n);
+    vobj_t *set = n <= (uint64_t)s_intset_max(e) ? set_type_new_intset()
+                                                 : set_type_new_ht(snap_presize(r, n));
+    for (uint64_t i = 0; i < n; i++) {
+        const char *p;
+        size_t len;
+        if (snap_get_bytes(r, &p, &len) < 0) goto bad;
+        if (!set_type_add(e, set, p, len)) {
+            snap_fail(r, "duplicate set member");
+            goto bad;
+        }
+    }
+    return set;
+bad:
+    obj_free(set);
+    return NULL;
+}
+
+static const obj_type_t s_set_type = {"set",        s_free_payload, set_type_dup,
+                                      set_type_mem, s_set_save,     s_set_load};
 
 __attribute__((constructor)) static void s_register_set(void) {
     obj_register_type(OBJ_SET, &s_set_type);

@@ -13,6 +13,7 @@
 #include "engine/commands.h"
 #include "engine/effects.h"
 #include "engine/multi.h"
+#include "engine/snapshot.h"
 #include "shared/util.h"
 
 void (*stream_block_hook)(client_t *c, const stream_read_req_t *req);
@@ -595,8 +596,231 @@ size_t stream_type_mem(const vobj_t *o) {
     return total;
 }
 
-static const obj_type_t s_stream_type = {"stream", s_free_payload, stream_type_dup,
-                                         stream_type_mem};
+/* ---------- snapshot ----------
+ * The payload keeps everything XINFO and trimming depend on: the node model (each node's
+ * master ID and fields, last ID, deleted count and modelled size) with the entries of each
+ * node, then the groups with their pending entries and consumers. */
+
+static void s_put_id(snap_writer_t *w, stream_id_t id) {
+    snap_put_u64(w, id.ms);
+    snap_put_u64(w, id.seq);
+}
+
+static int s_get_id(snap_reader_t *r, stream_id_t *id) {
+    return snap_get_u64(r, &id->ms) < 0 || snap_get_u64(r, &id->seq) < 0 ? -1 : 0;
+}
+
+static void s_stream_save(const vobj_t *o, snap_writer_t *w) {
+    const stream_t *s = o->v.p;
+    s_put_id(w, s->last_id);
+    s_put_id(w, s->max_deleted_id);
+    snap_put_u64(w, s->entries_added);
+    snap_put_u64(w, s->nnodes);
+    idm_node_t *x = idm_first(s->entries);
+    for (const stream_node_t *n = s->head; n; n = n->next) {
+        s_put_id(w, n->master_id);
+        s_put_id(w, n->last_id);
+        snap_put_u64(w, n->deleted);
+        snap_put_u64(w, n->base_bytes);
+        snap_put_u64(w, (uint64_t)n->nmaster);
+        size_t off = 0;
+        for (int i = 0; i < n->nmaster; i++) {
+            size_t l;
+            const char *p = s_unpack(n->master + off, &l);
+            off += 4 + l;
+            snap_put_bytes(w, p, l);
+        }
+        uint64_t count = 0;
+        for (idm_node_t *y = x; y && ((stream_entry_t *)y->val)->node == n; y = idm_next(y))
+            count++;
+        snap_put_u64(w, count);
+        for (; count--; x = idm_next(x)) {
+            const stream_entry_t *e = x->val;
+            s_put_id(w, x->id);
+            snap_put_u64(w, e->nfields);
+            size_t eoff = 0;
+            for (uint32_t i = 0; i < 2 * e->nfields; i++) {
+                size_t l;
+                const char *p = s_entry_next(e, &eoff, &l);
+                snap_put_bytes(w, p, l);
+            }
+        }
+    }
+    snap_put_u64(w, s->ngroups);
+    for (size_t g = 0; g < s->ngroups; g++) {
+        const stream_cg_t *cg = s->groups[g];
+        snap_put_bytes(w, cg->name->ptr, cg->name->len);
+        s_put_id(w, cg->last_id);
+        snap_put_i64(w, cg->entries_read);
+        snap_put_u64(w, idm_len(cg->pel));
+        for (idm_node_t *y = idm_first(cg->pel); y; y = idm_next(y)) {
+            const stream_nack_t *nk = y->val;
+            s_put_id(w, y->id);
+            snap_put_i64(w, nk->delivery_time);
+            snap_put_u64(w, nk->delivery_count);
+        }
+        snap_put_u64(w, cg->nconsumers);
+        for (size_t c = 0; c < cg->nconsumers; c++) {
+            const stream_consumer_t *sc = cg->consumers[c];
+            snap_put_bytes(w, sc->name->ptr, sc->name->len);
+            snap_put_i64(w, sc->seen_time);
+            snap_put_u64(w, idm_len(sc->pel));
+            for (idm_node_t *y = idm_first(sc->pel); y; y = idm_next(y))
+                s_put_id(w, y->id);
+        }
+    }
+}
+
+/* Appends one [u32 len][bytes] string read from r to b; -1 on a read failure. */
+static int s_load_packed(snap_reader_t *r, buf_t *b) {
+    const char *p;
+    size_t len;
+    if (snap_get_bytes(r, &p, &len) < 0) return -1;
+    if (len > UINT32_MAX - 4) return snap_fail(r, "stream string too long");
+    char *dst = buf_reserve(b, 4 + len);
+    b->len += s_pack(dst, p, len);
+    return 0;
+}
+
+/* One node and its entries; prev is the last ID seen so far (entries and nodes ascend). */
+static int s_load_node(snap_reader_t *r, stream_t *s, stream_id_t *prev, int *any, buf_t *b) {
+    stream_node_t *n = calloc(1, sizeof(*n));
+    if (!n) abort();
+    n->prev = s->tail;
+    if (s->tail)
+        s->tail->next = n;
+    else
+        s->head = n;
+    s->tail = n;
+    s->nnodes++;
+    uint64_t nmaster, count, base;
+    if (s_get_id(r, &n->master_id) < 0 || s_get_id(r, &n->last_id) < 0 ||
+        snap_get_u64(r, &n->deleted) < 0 || snap_get_u64(r, &base) < 0 ||
+        snap_get_count(r, &nmaster) < 0)
+        return -1;
+    n->base_bytes = (size_t)base;
+    if (*any && idm_cmp(n->master_id, *prev) <= 0) return snap_fail(r, "stream node out of order");
+    if (idm_cmp(n->last_id, n->master_id) < 0)
+        return snap_fail(r, "stream node's last ID before its first");
+    if (nmaster > INT32_MAX) return snap_fail(r, "too many stream master fields");
+    buf_clear(b);
+    for (uint64_t i = 0; i < nmaster; i++)
+        if (s_load_packed(r, b) < 0) return -1;
+    n->nmaster = (int)nmaster;
+    n->master_len = b->len;
+    n->master = s_xmalloc(b->len);
+    memcpy(n->master, b->data, b->len);
+    *prev = n->master_id;
+    *any = 1;
+    if (snap_get_count(r, &count) < 0) return -1;
+    for (uint64_t k = 0; k < count; k++) {
+        stream_id_t id;
+        uint64_t nfields;
+        if (s_get_id(r, &id) < 0 || snap_get_count(r, &nfields) < 0) return -1;
+        if (idm_cmp(id, *prev) < 0 || (k > 0 && idm_cmp(id, *prev) == 0))
+            return snap_fail(r, "stream entries out of order");
+        if (idm_cmp(id, n->last_id) > 0) return snap_fail(r, "stream entry after its node's end");
+        if (nfields > UINT32_MAX / 2) return snap_fail(r, "too many stream fields");
+        buf_clear(b);
+        for (uint64_t i = 0; i < 2 * nfields; i++)
+            if (s_load_packed(r, b) < 0) return -1;
+        if (b->len > UINT32_MAX) return snap_fail(r, "stream entry too long");
+        stream_entry_t *e = s_xmalloc(sizeof(*e) + b->len);
+        e->node = n;
+        e->nfields = (uint32_t)nfields;
+        e->len = (uint32_t)b->len;
+        memcpy(e->data, b->data, b->len);
+        idm_insert(s->entries, id, e);
+        n->live++;
+        *prev = id;
+    }
+    *prev = n->last_id;
+    return 0;
+}
+
+static int s_load_group(snap_reader_t *r, stream_t *s) {
+    const char *p;
+    size_t len;
+    stream_id_t last;
+    int64_t entries_read;
+    uint64_t npel, nconsumers;
+    if (snap_get_bytes(r, &p, &len) < 0) return -1;
+    vstr_t *name = vstr_new(p, len);
+    int bad = s_get_id(r, &last) < 0 || snap_get_i64(r, &entries_read) < 0;
+    stream_cg_t *cg = bad ? NULL : s_group_create(s, name->ptr, name->len, last, entries_read);
+    vstr_free(name);
+    if (bad) return -1;
+    if (!cg) return snap_fail(r, "duplicate consumer group");
+    if (snap_get_count(r, &npel) < 0) return -1;
+    for (uint64_t i = 0; i < npel; i++) {
+        stream_id_t id;
+        stream_nack_t nk = {0};
+        if (s_get_id(r, &id) < 0 || snap_get_i64(r, &nk.delivery_time) < 0 ||
+            snap_get_u64(r, &nk.delivery_count) < 0)
+            return -1;
+        stream_nack_t *m = s_xmalloc(sizeof(*m));
+        *m = nk;
+        if (!idm_insert(cg->pel, id, m)) {
+            free(m);
+            return snap_fail(r, "duplicate pending entry");
+        }
+    }
+    if (snap_get_count(r, &nconsumers) < 0) return -1;
+    for (uint64_t c = 0; c < nconsumers; c++) {
+        int64_t seen;
+        uint64_t n;
+        if (snap_get_bytes(r, &p, &len) < 0) return -1;
+        name = vstr_new(p, len);
+        bad = snap_get_i64(r, &seen) < 0;
+        stream_consumer_t *sc = bad ? NULL : s_consumer_create(cg, name->ptr, name->len, seen);
+        vstr_free(name);
+        if (bad) return -1;
+        if (!sc) return snap_fail(r, "duplicate consumer");
+        if (snap_get_count(r, &n) < 0) return -1;
+        for (uint64_t i = 0; i < n; i++) {
+            stream_id_t id;
+            if (s_get_id(r, &id) < 0) return -1;
+            idm_node_t *x = idm_find(cg->pel, id);
+            if (!x) return snap_fail(r, "consumer's pending entry missing from its group");
+            stream_nack_t *nk = x->val;
+            if (nk->consumer) return snap_fail(r, "pending entry owned by two consumers");
+            nk->consumer = sc;
+            idm_insert(sc->pel, id, nk);
+        }
+    }
+    return 0;
+}
+
+static vobj_t *s_stream_load(engine_t *e, snap_reader_t *r) {
+    vobj_t *o = stream_type_create();
+    stream_t *s = o->v.p;
+    uint64_t nnodes, ngroups;
+    buf_t b;
+    buf_init(&b);
+    if (s_get_id(r, &s->last_id) < 0 || s_get_id(r, &s->max_deleted_id) < 0 ||
+        snap_get_u64(r, &s->entries_added) < 0 || snap_get_count(r, &nnodes) < 0)
+        goto bad;
+    stream_id_t prev = {0, 0};
+    int any = 0;
+    for (uint64_t i = 0; i < nnodes; i++)
+        if (s_load_node(r, s, &prev, &any, &b) < 0) goto bad;
+    if (idm_cmp(stream_last_valid_id(s), s->last_id) > 0) {
+        snap_fail(r, "stream entry after the stream's last ID");
+        goto bad;
+    }
+    if (snap_get_count(r, &ngroups) < 0) goto bad;
+    for (uint64_t g = 0; g < ngroups; g++)
+        if (s_load_group(r, s) < 0) goto bad;
+    buf_free(&b);
+    return o;
+bad:
+    buf_free(&b);
+    obj_free(o);
+    return NULL;
+}
+
+static const obj_type_t s_stream_type = {"stream",        s_free_payload, stream_type_dup,
+                                         stream_type_mem, s_stream_save,  s_stream_load};
 
 __attribute__((constructor)) static void s_register_stream(void) {
     obj_register_type(OBJ_STREAM, &s_stream_type);

@@ -13,6 +13,8 @@
 #include "engine/commands.h"
 #include "engine/effects.h"
 #include "engine/engine.h"
+#include "engine/snapshot.h"
+#include "engine/types/t_string.h"
 #include "shared/util.h"
 
 #define EMBSTR_MAX 44           /* Redis's embstr size limit */
@@ -664,4 +666,37 @@ void cmd_lcs(client_t *c) {
     }
     free(result);
     free(t);
+}
+
+/* ===================== snapshot =====================
+ * A form byte, then the integer (int encoding) or the bytes. */
+
+enum { STRING_SNAP_BYTES = 0, STRING_SNAP_INT = 1 };
+
+void string_snap_save(const vobj_t *o, snap_writer_t *w) {
+    if (o->enc == ENC_INT) {
+        snap_put_u8(w, STRING_SNAP_INT);
+        snap_put_i64(w, o->v.i);
+        return;
+    }
+    snap_put_u8(w, STRING_SNAP_BYTES);
+    snap_put_bytes(w, o->v.s->ptr, o->v.s->len);
+}
+
+vobj_t *string_snap_load(engine_t *e, snap_reader_t *r) {
+    uint8_t form;
+    if (snap_get_u8(r, &form) < 0) return NULL;
+    if (form == STRING_SNAP_INT) {
+        int64_t v;
+        if (snap_get_i64(r, &v) < 0) return NULL;
+        return obj_string_ll(v);
+    }
+    if (form != STRING_SNAP_BYTES) {
+        snap_fail(r, "bad string form");
+        return NULL;
+    }
+    const char *p;
+    size_t len;
+    if (snap_get_bytes(r, &p, &len) < 0) return NULL;
+    return obj_string(p, len);
 }

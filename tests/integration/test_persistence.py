@@ -352,3 +352,122 @@ def _set_ok(c):
         return c.set("more", "1")
     except redis.exceptions.ResponseError:
         return False
+
+
+def wait_info(c, field, value, timeout=20):
+    return wait_until(lambda: str(c.info("persistence").get(field)) == str(value), timeout)
+
+
+def test_snapshot_alone_with_appendonly_no(tmp_path):
+    data = tmp_path / "data"
+    v = start_in(data, "--appendonly", "no")
+    try:
+        c = v.client()
+        fill_all_types(c)
+        before = dump(c)
+        t0 = c.lastsave()
+        assert c.bgsave() in (True, b"Background saving started")
+        assert wait_info(c, "rdb_bgsave_in_progress", 0)
+        assert c.info("persistence")["rdb_last_bgsave_status"] == "ok"
+        assert c.lastsave() >= t0
+        assert (data / "dump.vdb").exists()
+        assert not (data / "appendonlydir").exists()
+        c.set("after-save", "lost")  # not in any file: appendonly is off
+    finally:
+        assert v.stop() == 0
+    out = subprocess.run([str(vole_binary("vole")), "check-snapshot", str(data / "dump.vdb")],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+    v = start_in(data, "--appendonly", "no")
+    try:
+        wait_loaded(v)
+        c = v.client()
+        assert c.get("after-save") is None
+        assert dump(c) == before
+    finally:
+        v.stop()
+
+
+def test_save_and_shutdown_save(tmp_path):
+    data = tmp_path / "data"
+    v = start_in(data, "--appendonly", "no")
+    try:
+        c = v.client()
+        c.set("a", "1")
+        assert c.save() is True
+        c.set("b", "2")
+        c.shutdown(save=True)  # redis-py raises unless the server closed the connection
+        assert v.proc.wait(15) == 0
+    finally:
+        v.stop()
+    v = start_in(data, "--appendonly", "no")
+    try:
+        wait_loaded(v)
+        assert v.client().mget("a", "b") == [b"1", b"2"]
+    finally:
+        v.stop()
+
+
+def test_bgrewriteaof_makes_a_base_and_drops_old_segments(tmp_path):
+    data = tmp_path / "data"
+    v = start_in(data)
+    try:
+        c = v.client()
+        fill_all_types(c)
+        for i in range(2000):
+            c.set(f"r{i}", i)
+        old = set(p.name for p in segments(data))
+        assert c.bgrewriteaof() in (True, b"Background append only file rewriting started")
+        man = data / "appendonlydir" / "appendonly.aof.manifest"
+        assert wait_until(lambda: "base " in man.read_text(), 20), v.log_tail()
+        assert wait_info(c, "aof_rewrite_in_progress", 0)
+        c.set("after-rewrite", "yes")
+        assert wait_until(lambda: not (old & set(p.name for p in segments(data))), 10), \
+            (old, man.read_text())
+        before = dump(c)
+    finally:
+        assert v.stop() == 0
+    v = start_in(data)
+    try:
+        wait_loaded(v)
+        assert dump(v.client()) == before
+        assert "loading snapshot" in v.log_text()
+    finally:
+        v.stop()
+
+
+def test_bgsave_while_clients_write(tmp_path):
+    """Every acknowledged write is in the snapshot or in the AOF after it."""
+    data = tmp_path / "data"
+    v = start_in(data, "--appendfsync", "always")
+    try:
+        writers = [Writer(v) for _ in range(50)]
+        for i, w in enumerate(writers):
+            w.i = i * 10_000_000  # distinct keys per writer
+            w.start()
+        assert wait_until(lambda: sum(w.count() for w in writers) >= 2000, 30)
+        c = v.client()
+        c.bgrewriteaof()
+        c.bgsave(schedule=True)
+        assert wait_info(c, "aof_rewrite_in_progress", 0)
+        assert wait_info(c, "rdb_bgsave_in_progress", 0)
+        n = sum(w.count() for w in writers)
+        assert wait_until(lambda: sum(w.count() for w in writers) >= n + 1000, 30)
+        for w in writers:
+            w.stop_flag = True
+        for w in writers:
+            w.join(10)
+        acked = {}
+        for w in writers:
+            acked.update(w.acked)
+        for pid in list(v.instance_pids()) + [v.pid]:
+            os.kill(pid, signal.SIGKILL)
+    finally:
+        v.stop()
+    v = start_in(data)
+    try:
+        wait_loaded(v)
+        lost = check_acked(v.client(), acked)
+        assert not lost, f"{len(lost)} of {len(acked)} lost: {lost[:5]}"
+    finally:
+        v.stop()
