@@ -370,6 +370,7 @@ typedef struct engine_config {
     char dir[512];
     char run_dir[512];
     char bind_addr[128]; /* the RESP address, for INFO */
+    long long audit_max_entries, audit_value_max_len; /* engine/audit.c */
 } engine_config_t;
 
 struct engine {
@@ -393,6 +394,7 @@ struct engine {
     void *effects;   /* the effect stream (engine/effects_backlog.h) */
     int loading;     /* replaying effects/snapshot: nothing is recorded, clients get -LOADING */
     client_t *loader; /* the internal client that replays effects */
+    void *core;       /* namespaces, delayed keys, tags, schemas, audit (engine/core.h) */
     volatile int stop;
 };
 
