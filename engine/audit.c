@@ -187,7 +187,9 @@ static void s_query(client_t *c, const proto_arg_t *key, const proto_arg_t *pat,
         const audit_entry_t *a = s_at(st, i - 1);
         if (a->dbid != c->db->id) continue;
         if (key && (a->key->len != key->len || memcmp(a->key->ptr, key->ptr, key->len))) continue;
-        if (pat && !glob_match(pat->ptr, pat->len, a->key->ptr, a->key->len, 0)) continue;
+        if (pat && !(pat->len == 1 && pat->ptr[0] == '*') && /* "*" also matches "" */
+            !glob_match(pat->ptr, pat->len, a->key->ptr, a->key->len, 0))
+            continue;
         s_reply_entry(c, a);
         n++;
     }
