@@ -16,8 +16,8 @@
  * (replayed entries are added as recorded, never recomputed), ENABLE/DISABLE/CLEAR replay as
  * called, and the log is saved in the snapshot section "audit". VOLE.AUDIT is refused outside
  * a replay. Users: Vole has no ACL users yet, so the user is always "default". */
-#include <stdio.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,7 +57,9 @@ static void s_entry_free(audit_entry_t *a) {
     vstr_free(a->user);
 }
 
-static audit_entry_t *s_at(audit_state_t *st, size_t i) { return &st->ring[(st->head + i) % st->cap]; }
+static audit_entry_t *s_at(audit_state_t *st, size_t i) {
+    return &st->ring[(st->head + i) % st->cap];
+}
 
 static void s_drop_oldest(audit_state_t *st) {
     s_entry_free(&st->ring[st->head]);
@@ -66,7 +68,8 @@ static void s_drop_oldest(audit_state_t *st) {
 }
 
 static void s_clear(audit_state_t *st) {
-    while (st->count) s_drop_oldest(st);
+    while (st->count)
+        s_drop_oldest(st);
     st->head = 0;
 }
 
@@ -74,13 +77,15 @@ static void s_add(engine_t *e, int64_t t, int dbid, const proto_arg_t *key, cons
                   const proto_arg_t *addr, const proto_arg_t *user) {
     audit_state_t *st = s_state(e, 1);
     size_t max = e->cfg.audit_max_entries > 0 ? (size_t)e->cfg.audit_max_entries : 1;
-    while (st->count >= max) s_drop_oldest(st);
+    while (st->count >= max)
+        s_drop_oldest(st);
     if (st->count == st->cap) {
         size_t ncap = st->cap ? st->cap * 2 : 64;
         if (ncap > max) ncap = max > st->cap ? max : st->cap;
         audit_entry_t *n = malloc(ncap * sizeof *n);
         if (!n) abort();
-        for (size_t i = 0; i < st->count; i++) n[i] = *s_at(st, i);
+        for (size_t i = 0; i < st->count; i++)
+            n[i] = *s_at(st, i);
         free(st->ring);
         st->ring = n;
         st->cap = ncap;
@@ -140,8 +145,8 @@ void audit_after_command(client_t *c, const command_t *cmd, long long dirty_befo
     for (int k = 0; k < (nk > 0 ? nk : 1); k++) {
         proto_arg_t key = nk > 0 ? c->argv[keys.keys[k].pos] : EFF_LIT("");
         s_add(e, e->now_ms, c->db->id, &key, &cl, &addr, &user);
-        proto_arg_t eff[7] = {EFF_LIT("VOLE.AUDIT"), EFF_LIT("ADD"), EFF_ARG(tbuf, tl), key, cl,
-                              addr, user};
+        proto_arg_t eff[7] = {
+            EFF_LIT("VOLE.AUDIT"), EFF_LIT("ADD"), EFF_ARG(tbuf, tl), key, cl, addr, user};
         effect_add_db(e, c->db->id, 7, eff);
     }
     cmd_keys_free(&keys);
@@ -281,17 +286,21 @@ static int s_load(engine_t *e, snap_reader_t *r) {
         for (int k = 0; k < 4 && !rc; k++) {
             const char *p;
             size_t len;
-            if (snap_get_bytes(r, &p, &len) < 0) rc = 1;
-            else parts[k] = vstr_new(p, len);
+            if (snap_get_bytes(r, &p, &len) < 0)
+                rc = 1;
+            else
+                parts[k] = vstr_new(p, len);
         }
         if (!rc && dbid >= (uint64_t)(e->cfg.databases + ENGINE_NAMESPACES_MAX))
             rc = snap_fail(r, "audit: database out of range") < 0;
         if (!rc) {
             proto_arg_t a[4];
-            for (int k = 0; k < 4; k++) a[k] = EFF_ARG(parts[k]->ptr, parts[k]->len);
+            for (int k = 0; k < 4; k++)
+                a[k] = EFF_ARG(parts[k]->ptr, parts[k]->len);
             s_add(e, t, (int)dbid, &a[0], &a[1], &a[2], &a[3]);
         }
-        for (int k = 0; k < 4; k++) vstr_free(parts[k]);
+        for (int k = 0; k < 4; k++)
+            vstr_free(parts[k]);
         if (rc) return -1;
     }
     return 0;

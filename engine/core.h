@@ -75,13 +75,13 @@ void delayed_cron(engine_t *e);
 void delayed_flushed(engine_t *e, int dbid);
 void delayed_free(engine_t *e);
 void tags_removed(engine_t *e, db_t *db, const char *key, size_t len);
-void tags_renamed(engine_t *e, db_t *sdb, const char *src, size_t slen, db_t *ddb,
-                  const char *dst, size_t dlen);
+void tags_renamed(engine_t *e, db_t *sdb, const char *src, size_t slen, db_t *ddb, const char *dst,
+                  size_t dlen);
 void tags_flushed(engine_t *e, int dbid);
 void tags_swapped(engine_t *e, int id1, int id2);
 void tags_free(engine_t *e);
-int schema_check(client_t *c, const proto_arg_t *key, const vobj_t *existing,
-                 const proto_arg_t *fv, int n);
+int schema_check(client_t *c, const proto_arg_t *key, const vobj_t *existing, const proto_arg_t *fv,
+                 int n);
 void schema_free(engine_t *e);
 /* Schemas whose pattern matches key, for HSEARCH's indexes: calls fn for each declared
  * field (its type in SCHEMA_T_*). */
@@ -98,8 +98,8 @@ int schema_field_covered(engine_t *e, const proto_arg_t *qpat, const char *f, si
 /* HSEARCH's indexes (engine/hsearch.c) over the fields schemas declare. */
 void hsearch_key_added(engine_t *e, db_t *db, const char *key, size_t len, const vobj_t *val);
 void hsearch_key_removed(engine_t *e, db_t *db, const char *key, size_t len);
-void hsearch_hash_write(engine_t *e, db_t *db, const char *key, size_t len,
-                        const vobj_t *existing, const proto_arg_t *fv, int n);
+void hsearch_hash_write(engine_t *e, db_t *db, const char *key, size_t len, const vobj_t *existing,
+                        const proto_arg_t *fv, int n);
 void hsearch_flushed(engine_t *e, int dbid);
 /* Schemas changed: the indexes are rebuilt on the next HSEARCH. */
 void hsearch_invalidate(engine_t *e);

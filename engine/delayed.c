@@ -196,8 +196,8 @@ static void s_setdelayed(client_t *c, const proto_arg_t *delay, int from) {
     s_schedule(e, c->db->id, key->ptr, key->len, val->ptr, val->len, due, ttl_ms);
     char dbuf[24], tbuf[24];
     int dl = ll_to_str(dbuf, due), tl = ll_to_str(tbuf, ttl_ms);
-    proto_arg_t eff[6] = {EFF_LIT("VOLE.DELAYED"), EFF_LIT("ADD"), *key, *val,
-                          EFF_ARG(dbuf, dl), EFF_ARG(tbuf, tl)};
+    proto_arg_t eff[6] = {EFF_LIT("VOLE.DELAYED"), EFF_LIT("ADD"),   *key, *val,
+                          EFF_ARG(dbuf, dl),       EFF_ARG(tbuf, tl)};
     effect_add(c, 6, eff);
     e->stats.dirty++;
     notify_keyspace_event(e, NOTIFY_STRING, "setdelayed", key->ptr, key->len, c->db->id);

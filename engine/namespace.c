@@ -23,7 +23,6 @@ extern const dict_type_t db_keys_type, db_expires_type;
 
 #define NAME_MAX_LEN 128
 
-
 int namespace_slot_live(engine_t *e, int id) {
     if (id < 0 || id >= e->ndbs) return 0;
     return id < e->cfg.databases || e->dbs[id].name != NULL;
@@ -94,8 +93,8 @@ static void cmd_namespace_create(client_t *c) {
     engine_t *e = c->eng;
     const proto_arg_t *name = &c->argv[2];
     if (!s_valid_name(name)) {
-        reply_errorf(c, "invalid namespace name: use 1 to %d letters, digits or _-.:",
-                     NAME_MAX_LEN);
+        reply_errorf(c,
+                     "invalid namespace name: use 1 to %d letters, digits or _-.:", NAME_MAX_LEN);
         return;
     }
     if (namespace_find(e, name->ptr, name->len)) {
@@ -103,7 +102,8 @@ static void cmd_namespace_create(client_t *c) {
         return;
     }
     int id = e->cfg.databases;
-    while (id < e->ndbs && e->dbs[id].name) id++;
+    while (id < e->ndbs && e->dbs[id].name)
+        id++;
     if (id >= e->cfg.databases + ENGINE_NAMESPACES_MAX) {
         reply_errorf(c, "too many namespaces (at most %d)", ENGINE_NAMESPACES_MAX);
         return;
@@ -137,7 +137,8 @@ static void cmd_namespace_list(client_t *c) {
     qsort(names, (size_t)n, sizeof *names, s_name_cmp);
     reply_array(c, n + 1);
     reply_bulk_cstr(c, "default");
-    for (int i = 0; i < n; i++) reply_bulk_cstr(c, names[i]);
+    for (int i = 0; i < n; i++)
+        reply_bulk_cstr(c, names[i]);
     free(names);
 }
 
@@ -252,6 +253,4 @@ static command_t s_ns_commands[] = {
     {0}};
 // clang-format on
 
-__attribute__((constructor)) static void s_reg(void) {
-    command_group_register(s_ns_commands);
-}
+__attribute__((constructor)) static void s_reg(void) { command_group_register(s_ns_commands); }

@@ -54,14 +54,16 @@ static schema_state_t *s_state(engine_t *e, int create) {
 
 static void s_schema_free(schema_t *s) {
     vstr_free(s->pattern);
-    for (int i = 0; i < s->nfields; i++) vstr_free(s->fields[i].name);
+    for (int i = 0; i < s->nfields; i++)
+        vstr_free(s->fields[i].name);
     free(s->fields);
 }
 
 void schema_free(engine_t *e) {
     schema_state_t *st = s_state(e, 0);
     if (!st) return;
-    for (int i = 0; i < st->n; i++) s_schema_free(&st->v[i]);
+    for (int i = 0; i < st->n; i++)
+        s_schema_free(&st->v[i]);
     free(st->v);
     free(st);
     core_of(e)->schemas = NULL;
@@ -84,8 +86,10 @@ static int s_find(schema_state_t *st, const char *p, size_t len) {
         int mid = (lo + hi) / 2;
         int r = s_cmp(st->v[mid].pattern->ptr, st->v[mid].pattern->len, p, len);
         if (r == 0) return mid;
-        if (r < 0) lo = mid + 1;
-        else hi = mid - 1;
+        if (r < 0)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
     }
     return -lo - 1;
 }
@@ -157,8 +161,8 @@ static int s_field_in(const proto_arg_t *fv, int n, const vstr_t *name) {
     return 0;
 }
 
-int schema_check(client_t *c, const proto_arg_t *key, const vobj_t *existing,
-                 const proto_arg_t *fv, int n) {
+int schema_check(client_t *c, const proto_arg_t *key, const vobj_t *existing, const proto_arg_t *fv,
+                 int n) {
     schema_state_t *st = s_state(c->eng, 0);
     if (!st || st->n == 0) return 0;
     for (int s = 0; s < st->n; s++) {
@@ -170,8 +174,8 @@ int schema_check(client_t *c, const proto_arg_t *key, const vobj_t *existing,
                 if (sf->name->len != fv[i].len || memcmp(sf->name->ptr, fv[i].ptr, fv[i].len))
                     continue;
                 if (!s_valid(sf->type, fv[i + 1].ptr, fv[i + 1].len)) {
-                    reply_errorf(c, "schema violation: field '%.*s' must be %s",
-                                 (int)sf->name->len, sf->name->ptr, s_type_names[sf->type]);
+                    reply_errorf(c, "schema violation: field '%.*s' must be %s", (int)sf->name->len,
+                                 sf->name->ptr, s_type_names[sf->type]);
                     return -1;
                 }
             }
@@ -179,8 +183,7 @@ int schema_check(client_t *c, const proto_arg_t *key, const vobj_t *existing,
         for (int f = 0; f < sc->nfields; f++) {
             const schema_field_t *sf = &sc->fields[f];
             if (!sf->required || s_field_in(fv, n, sf->name)) continue;
-            if (existing && hash_type_exists(existing, sf->name->ptr, sf->name->len))
-                continue;
+            if (existing && hash_type_exists(existing, sf->name->ptr, sf->name->len)) continue;
             reply_errorf(c, "schema violation: field '%.*s' is required", (int)sf->name->len,
                          sf->name->ptr);
             return -1;
@@ -253,12 +256,14 @@ static void s_put(schema_state_t *st, schema_t *sc) {
 static void cmd_schema_set(client_t *c) {
     engine_t *e = c->eng;
     int nf = c->argc - 2;
-    schema_t sc = {vstr_new(c->argv[1].ptr, c->argv[1].len), calloc((size_t)nf, sizeof(schema_field_t)), 0};
+    schema_t sc = {vstr_new(c->argv[1].ptr, c->argv[1].len),
+                   calloc((size_t)nf, sizeof(schema_field_t)), 0};
     if (!sc.fields) abort();
     for (int i = 0; i < nf; i++) {
         const proto_arg_t *a = &c->argv[2 + i];
         if (s_parse_field(a, &sc.fields[i]) < 0) {
-            reply_errorf(c, "invalid schema field '%.*s': expected name:type[:required] with "
+            reply_errorf(c,
+                         "invalid schema field '%.*s': expected name:type[:required] with "
                          "type string, int, float, bool or email (or name:required)",
                          (int)(a->len > 128 ? 128 : a->len), a->ptr);
             s_schema_free(&sc);
@@ -321,7 +326,8 @@ static void cmd_schema_list(client_t *c) {
     schema_state_t *st = s_state(c->eng, 0);
     int n = st ? st->n : 0;
     reply_array(c, n);
-    for (int i = 0; i < n; i++) reply_bulk(c, st->v[i].pattern->ptr, st->v[i].pattern->len);
+    for (int i = 0; i < n; i++)
+        reply_bulk(c, st->v[i].pattern->ptr, st->v[i].pattern->len);
 }
 
 /* ===================== snapshot section ===================== */
@@ -360,11 +366,16 @@ static int s_load(engine_t *e, snap_reader_t *r) {
         int bad = 0;
         for (uint64_t f = 0; f < nf && !bad; f++) {
             uint8_t type = 0, req = 0;
-            if (snap_get_bytes(r, &p, &len) < 0) { bad = 1; break; }
+            if (snap_get_bytes(r, &p, &len) < 0) {
+                bad = 1;
+                break;
+            }
             sc.fields[f].name = vstr_new(p, len);
             sc.nfields++;
-            if (snap_get_u8(r, &type) < 0 || snap_get_u8(r, &req) < 0) bad = 1;
-            else if (type >= NTYPES || req > 1) bad = snap_fail(r, "schema field: bad type") < 0;
+            if (snap_get_u8(r, &type) < 0 || snap_get_u8(r, &req) < 0)
+                bad = 1;
+            else if (type >= NTYPES || req > 1)
+                bad = snap_fail(r, "schema field: bad type") < 0;
             sc.fields[f].type = type;
             sc.fields[f].required = req;
         }

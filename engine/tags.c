@@ -86,8 +86,10 @@ static void s_inv_add(tags_db_t *t, const vstr_t *name, const vstr_t *val, vstr_
     vstr_t *p = s_pair(name->ptr, name->len, val->ptr, val->len);
     int existed;
     dict_entry_t *de = dict_add_or_find(t->inv, p, &existed);
-    if (existed) vstr_free(p);
-    else de->v.val = dict_new(&s_ptrset_type);
+    if (existed)
+        vstr_free(p);
+    else
+        de->v.val = dict_new(&s_ptrset_type);
     dict_add(de->v.val, owner, NULL);
 }
 
@@ -107,8 +109,10 @@ static int s_set(tags_db_t *t, const char *key, size_t klen, const char *n, size
     int existed;
     vstr_t *k = vstr_new(key, klen);
     dict_entry_t *kde = dict_add_or_find(t->bykey, k, &existed);
-    if (existed) vstr_free(k);
-    else kde->v.val = dict_new(&s_tagmap_type);
+    if (existed)
+        vstr_free(k);
+    else
+        kde->v.val = dict_new(&s_tagmap_type);
     vstr_t *owner = kde->key;
     dict_t *map = kde->v.val;
     vstr_t *name = vstr_new(n, nl);
@@ -128,7 +132,8 @@ static void s_drop_entry(tags_db_t *t, dict_entry_t *kde) {
     dict_iter_t it;
     dict_entry_t *tde;
     dict_iter_init(&it, kde->v.val);
-    while ((tde = dict_iter_next(&it))) s_inv_del(t, tde->key, tde->v.val, kde->key);
+    while ((tde = dict_iter_next(&it)))
+        s_inv_del(t, tde->key, tde->v.val, kde->key);
     dict_iter_done(&it);
     dict_delete(t->bykey, kde->key);
 }
@@ -139,8 +144,8 @@ void tags_removed(engine_t *e, db_t *db, const char *key, size_t len) {
     if (kde) s_drop_entry(t, kde);
 }
 
-void tags_renamed(engine_t *e, db_t *sdb, const char *src, size_t slen, db_t *ddb,
-                  const char *dst, size_t dlen) {
+void tags_renamed(engine_t *e, db_t *sdb, const char *src, size_t slen, db_t *ddb, const char *dst,
+                  size_t dlen) {
     tags_db_t *t = s_db(e, sdb->id, 0);
     dict_entry_t *kde = s_find_key(t, src, slen);
     if (!kde) return;
@@ -236,10 +241,53 @@ static vstr_t **s_sorted_keys(dict_t *d, size_t *n) {
     dict_iter_t it;
     dict_entry_t *de;
     dict_iter_init(&it, d);
-    while ((de = dict_iter_next(&it))) v[i++] = de->key;
+    while ((de = dict_iter_next(&it)))
+        v[i++] = de->key;
     dict_iter_done(&it);
     qsort(v, *n, sizeof *v, s_vstr_ptr_cmp);
     return v;
+}
+
+static void s_heap_down(vstr_t **h, size_t n, size_t i) {
+    for (;;) {
+        size_t l = 2 * i + 1, big = i;
+        if (l < n && s_vstr_ptr_cmp(&h[l], &h[big]) > 0) big = l;
+        if (l + 1 < n && s_vstr_ptr_cmp(&h[l + 1], &h[big]) > 0) big = l + 1;
+        if (big == i) return;
+        vstr_t *t = h[i];
+        h[i] = h[big];
+        h[big] = t;
+        i = big;
+    }
+}
+
+/* The first `limit` keys of set d in order (all when limit < 0), in *n; the caller frees
+ * the array. A bounded max-heap keeps a small LIMIT at O(N log LIMIT). */
+static vstr_t **s_first_keys(dict_t *d, long long limit, size_t *n) {
+    *n = 0;
+    if (!d || dict_size(d) == 0) return NULL;
+    if (limit < 0 || (uint64_t)limit >= dict_size(d)) return s_sorted_keys(d, n);
+    size_t k = (size_t)limit;
+    vstr_t **h = malloc((k ? k : 1) * sizeof *h);
+    if (!h) abort();
+    dict_iter_t it;
+    dict_entry_t *de;
+    dict_iter_init(&it, d);
+    while (k && (de = dict_iter_next(&it))) {
+        vstr_t *key = de->key;
+        if (*n < k) {
+            h[(*n)++] = key;
+            if (*n == k)
+                for (size_t i = k / 2 + 1; i-- > 0;)
+                    s_heap_down(h, k, i);
+        } else if (s_vstr_ptr_cmp(&key, &h[0]) < 0) {
+            h[0] = key;
+            s_heap_down(h, k, 0);
+        }
+    }
+    dict_iter_done(&it);
+    qsort(h, *n, sizeof *h, s_vstr_ptr_cmp);
+    return h;
 }
 
 static void cmd_tagget(client_t *c) {
@@ -318,9 +366,11 @@ static int s_tokenize(client_t *c, int from, int to, s_query_t *q) {
                 continue;
             }
             const char *s = p;
-            if (*p == '(' || *p == ')') p++;
+            if (*p == '(' || *p == ')')
+                p++;
             else
-                while (p < end && *p != ' ' && *p != '\t' && *p != '(' && *p != ')') p++;
+                while (p < end && *p != ' ' && *p != '\t' && *p != '(' && *p != ')')
+                    p++;
             if ((size_t)q->n == cap) {
                 cap *= 2;
                 q->toks = realloc(q->toks, cap * sizeof *q->toks);
@@ -337,47 +387,65 @@ static int s_tok_is(const s_tok_t *t, const char *w) {
     return t->len == n && strncasecmp(t->p, w, n) == 0;
 }
 
-static dict_t *s_new_set(void) { return dict_new(&s_ptrset_type); }
+/* A set of keys (the bykey strings, by address) while a query is evaluated: a term's set
+ * is borrowed from the index (never copied when nothing combines it), the others are owned. */
+typedef struct {
+    dict_t *d; /* NULL: the empty set */
+    int owned;
+} s_set_t;
 
-static void s_set_add_all(dict_t *dst, dict_t *src) {
+static const s_set_t s_fail = {NULL, -1}; /* a syntax error (q->err says which) */
+
+static int s_failed(s_set_t s) { return s.owned < 0; }
+static uint64_t s_size(s_set_t s) { return s.d ? dict_size(s.d) : 0; }
+static int s_has(s_set_t s, const void *k) { return s.d && dict_find(s.d, k) != NULL; }
+static void s_release(s_set_t *s) {
+    if (s->owned > 0 && s->d) dict_destroy(&s->d);
+    s->d = NULL;
+}
+static s_set_t s_owned(void) { return (s_set_t){dict_new(&s_ptrset_type), 1}; }
+
+/* A set s may be added to: owned as it is, or an owned copy of a borrowed one. */
+static s_set_t s_writable(s_set_t s) {
+    if (s.owned > 0) return s;
+    s_set_t w = s_owned();
     dict_iter_t it;
     dict_entry_t *de;
-    dict_iter_init(&it, src);
-    while ((de = dict_iter_next(&it))) {
-        int existed;
-        dict_add_or_find(dst, de->key, &existed);
-    }
+    dict_iter_init(&it, s.d ? s.d : w.d);
+    while (s.d && (de = dict_iter_next(&it)))
+        dict_add(w.d, de->key, NULL);
     dict_iter_done(&it);
+    return w;
 }
 
-static dict_t *s_expr(s_query_t *q);
+static s_set_t s_expr(s_query_t *q);
 
-static dict_t *s_term(s_query_t *q) {
+static s_set_t s_term(s_query_t *q) {
     if (q->pos >= q->n) {
         q->err = "syntax error: the expression ends too early";
-        return NULL;
+        return s_fail;
     }
     s_tok_t *tk = &q->toks[q->pos++];
     if (s_tok_is(tk, "not")) {
-        dict_t *inner = s_term(q);
-        if (!inner) return NULL;
-        dict_t *out = s_new_set();
+        s_set_t inner = s_term(q);
+        if (s_failed(inner)) return inner;
+        s_set_t out = s_owned();
         dict_iter_t it;
         dict_entry_t *de;
         dict_iter_init(&it, q->t->bykey);
         while ((de = dict_iter_next(&it)))
-            if (!dict_find(inner, de->key)) dict_add(out, de->key, NULL);
+            if (!s_has(inner, de->key)) dict_add(out.d, de->key, NULL);
         dict_iter_done(&it);
-        dict_destroy(&inner);
+        s_release(&inner);
         return out;
     }
     if (tk->len == 1 && tk->p[0] == '(') {
-        dict_t *inner = s_expr(q);
-        if (!inner) return NULL;
+        s_set_t inner = s_expr(q);
+        if (s_failed(inner)) return inner;
         if (q->pos >= q->n || !(q->toks[q->pos].len == 1 && q->toks[q->pos].p[0] == ')')) {
-            dict_destroy(&inner);
+            s_release(&inner);
             q->err = "syntax error: missing ')'";
-            return NULL;
+            return s_fail;
         }
         q->pos++;
         return inner;
@@ -385,17 +453,17 @@ static dict_t *s_term(s_query_t *q) {
     const char *eq = memchr(tk->p, '=', tk->len);
     if (!eq || eq == tk->p || s_tok_is(tk, "and") || s_tok_is(tk, "or")) {
         q->err = "syntax error: expected name=value, NOT or '('";
-        return NULL;
+        return s_fail;
     }
-    dict_t *out = s_new_set();
     size_t nl = (size_t)(eq - tk->p);
     if (tk->len - nl - 1 == 1 && eq[1] == '*') { /* name=*: any value */
+        s_set_t out = s_owned();
         vstr_t *name = vstr_new(tk->p, nl);
         dict_iter_t it;
         dict_entry_t *de;
         dict_iter_init(&it, q->t->bykey);
         while ((de = dict_iter_next(&it)))
-            if (dict_find(de->v.val, name)) dict_add(out, de->key, NULL);
+            if (dict_find(de->v.val, name)) dict_add(out.d, de->key, NULL);
         dict_iter_done(&it);
         vstr_free(name);
         return out;
@@ -403,50 +471,59 @@ static dict_t *s_term(s_query_t *q) {
     vstr_t *pair = vstr_new(tk->p, tk->len);
     dict_entry_t *de = dict_find(q->t->inv, pair);
     vstr_free(pair);
-    if (de) s_set_add_all(out, de->v.val);
-    return out;
+    return (s_set_t){de ? de->v.val : NULL, 0};
 }
 
 static int s_peek_op(s_query_t *q, const char *op) {
     return q->pos < q->n && s_tok_is(&q->toks[q->pos], op);
 }
 
-static dict_t *s_and(s_query_t *q) {
-    dict_t *acc = s_term(q);
-    while (acc && s_peek_op(q, "and")) {
+static s_set_t s_and(s_query_t *q) {
+    s_set_t acc = s_term(q);
+    while (!s_failed(acc) && s_peek_op(q, "and")) {
         q->pos++;
-        dict_t *rhs = s_term(q);
-        if (!rhs) {
-            dict_destroy(&acc);
-            return NULL;
+        s_set_t rhs = s_term(q);
+        if (s_failed(rhs)) {
+            s_release(&acc);
+            return rhs;
         }
-        dict_t *small = dict_size(acc) <= dict_size(rhs) ? acc : rhs;
-        dict_t *big = small == acc ? rhs : acc;
-        dict_t *out = s_new_set();
+        s_set_t small = s_size(acc) <= s_size(rhs) ? acc : rhs;
+        s_set_t big = small.d == acc.d ? rhs : acc;
+        s_set_t out = s_owned();
         dict_iter_t it;
         dict_entry_t *de;
-        dict_iter_init(&it, small);
-        while ((de = dict_iter_next(&it)))
-            if (dict_find(big, de->key)) dict_add(out, de->key, NULL);
+        dict_iter_init(&it, small.d ? small.d : out.d);
+        while (small.d && (de = dict_iter_next(&it)))
+            if (s_has(big, de->key)) dict_add(out.d, de->key, NULL);
         dict_iter_done(&it);
-        dict_destroy(&acc);
-        dict_destroy(&rhs);
+        s_release(&acc);
+        s_release(&rhs);
         acc = out;
     }
     return acc;
 }
 
-static dict_t *s_expr(s_query_t *q) {
-    dict_t *acc = s_and(q);
-    while (acc && s_peek_op(q, "or")) {
+static s_set_t s_expr(s_query_t *q) {
+    s_set_t acc = s_and(q);
+    while (!s_failed(acc) && s_peek_op(q, "or")) {
         q->pos++;
-        dict_t *rhs = s_and(q);
-        if (!rhs) {
-            dict_destroy(&acc);
-            return NULL;
+        s_set_t rhs = s_and(q);
+        if (s_failed(rhs)) {
+            s_release(&acc);
+            return rhs;
         }
-        s_set_add_all(acc, rhs);
-        dict_destroy(&rhs);
+        acc = s_writable(acc);
+        if (rhs.d) {
+            dict_iter_t it;
+            dict_entry_t *de;
+            dict_iter_init(&it, rhs.d);
+            while ((de = dict_iter_next(&it))) {
+                int existed;
+                dict_add_or_find(acc.d, de->key, &existed);
+            }
+            dict_iter_done(&it);
+        }
+        s_release(&rhs);
     }
     return acc;
 }
@@ -469,23 +546,25 @@ static void cmd_tagquery(client_t *c) {
         reply_error(c, "syntax error: empty tag expression");
         return;
     }
-    dict_t *res = s_expr(&q);
-    if (res && q.pos < q.n) {
+    s_set_t res = s_expr(&q);
+    if (!s_failed(res) && q.pos < q.n) {
         q.err = "syntax error: unexpected token after the expression (use AND/OR)";
-        dict_destroy(&res);
+        s_release(&res);
+        res = s_fail;
     }
     free(q.toks);
-    if (!res) {
+    if (s_failed(res)) {
         reply_error(c, q.err);
         return;
     }
-    size_t n;
-    vstr_t **keys = s_sorted_keys(res, &n);
-    size_t out = limit >= 0 && (size_t)limit < n ? (size_t)limit : n;
+    size_t n = 0, out;
+    vstr_t **keys = s_first_keys(res.d, limit, &n);
+    out = n;
     reply_array(c, (long long)out);
-    for (size_t i = 0; i < out; i++) reply_bulk(c, keys[i]->ptr, keys[i]->len);
+    for (size_t i = 0; i < out; i++)
+        reply_bulk(c, keys[i]->ptr, keys[i]->len);
     free(keys);
-    dict_destroy(&res);
+    s_release(&res);
 }
 
 /* ===================== snapshot section ===================== */
@@ -493,7 +572,8 @@ static void cmd_tagquery(client_t *c) {
 static void s_save(engine_t *e, snap_writer_t *w) {
     tags_state_t *st = e->core ? core_of(e)->tags : NULL;
     uint64_t n = 0;
-    for (int i = 0; st && i < st->n; i++) n += st->dbs[i].bykey ? dict_size(st->dbs[i].bykey) : 0;
+    for (int i = 0; st && i < st->n; i++)
+        n += st->dbs[i].bykey ? dict_size(st->dbs[i].bykey) : 0;
     snap_put_u64(w, n);
     for (int i = 0; st && i < st->n; i++) {
         if (!st->dbs[i].bykey) continue;
@@ -528,14 +608,18 @@ static int s_load(engine_t *e, snap_reader_t *r) {
         size_t len;
         if (snap_get_u64(r, &dbid) < 0 || snap_get_bytes(r, &p, &len) < 0) return -1;
         tags_db_t *t = dbid < (uint64_t)(e->cfg.databases + ENGINE_NAMESPACES_MAX)
-                           ? s_db(e, (int)dbid, 1) : NULL;
+                           ? s_db(e, (int)dbid, 1)
+                           : NULL;
         if (!t) return snap_fail(r, "tags: database out of range");
         vstr_t *key = vstr_new(p, len);
         int rc = snap_get_count(r, &ntags);
         for (uint64_t k = 0; rc == 0 && k < ntags; k++) {
             const char *np, *vp;
             size_t nl, vl;
-            if (snap_get_bytes(r, &np, &nl) < 0) { rc = -1; break; }
+            if (snap_get_bytes(r, &np, &nl) < 0) {
+                rc = -1;
+                break;
+            }
             vstr_t *name = vstr_new(np, nl);
             if (snap_get_bytes(r, &vp, &vl) == 0)
                 s_set(t, key->ptr, key->len, name->ptr, name->len, vp, vl);

@@ -65,7 +65,7 @@ static const char *s_run(s_eng_t *x, const char *first, ...) {
 #define CHECK(x, expect, ...)                                                                      \
     do {                                                                                           \
         const char *r_ = RUN(x, __VA_ARGS__);                                                      \
-        if (strcmp(r_, expect) != 0) fail_msg("reply %s, expected %s", r_, expect);               \
+        if (strcmp(r_, expect) != 0) fail_msg("reply %s, expected %s", r_, expect);                \
     } while (0)
 
 static void s_open(s_eng_t *x) {
@@ -212,8 +212,8 @@ static void test_replay_round_trip(void **state) {
         const char *p;
         size_t len;
         assert_int_equal(effects_get(a.e, s, &p, &len), 0);
-        if (engine_apply_unit(b.e, p, len, err, sizeof err) != 0) fail_msg("unit %llu: %s",
-                                                                           (unsigned long long)s, err);
+        if (engine_apply_unit(b.e, p, len, err, sizeof err) != 0)
+            fail_msg("unit %llu: %s", (unsigned long long)s, err);
     }
     s_same_data(a.e, b.e);
     s_same_reply(&a, &b, "NAMESPACE", "LIST", NULL);
@@ -292,7 +292,8 @@ static void test_tags_model(void **state) {
     s_open(&a);
     int exists[NK] = {0}, color[NK]; /* color: -1 none, else 0..2 */
     static const char *colors[] = {"red", "green", "blue"};
-    for (int i = 0; i < NK; i++) color[i] = -1;
+    for (int i = 0; i < NK; i++)
+        color[i] = -1;
     srand(42);
     char k[16], k2[16], t[32];
     for (int step = 0; step < 4000; step++) {
@@ -320,15 +321,14 @@ static void test_tags_model(void **state) {
             exists[j] = 1, color[j] = color[i];
             exists[i] = 0, color[i] = -1;
             break;
-        default:
-            RUN(&a, "TAGDEL", k, "color");
-            color[i] = -1;
+        default: RUN(&a, "TAGDEL", k, "color"); color[i] = -1;
         }
         if (step % 50) continue;
         for (int c = 0; c < 3; c++) {
             char expect[4096], *p = expect;
             int n = 0;
-            for (int x = 0; x < NK; x++) n += color[x] == c;
+            for (int x = 0; x < NK; x++)
+                n += color[x] == c;
             p += sprintf(p, "*%d\r\n", n);
             for (int x = 0; x < NK; x++)
                 if (color[x] == c) p += sprintf(p, "$3\r\nk%02d\r\n", x);
@@ -339,7 +339,8 @@ static void test_tags_model(void **state) {
             snprintf(q, sizeof q, "NOT color=%s AND color=*", colors[c]);
             RUN(&a, "TAGQUERY", q);
             int m = 0;
-            for (int x = 0; x < NK; x++) m += color[x] >= 0 && color[x] != c;
+            for (int x = 0; x < NK; x++)
+                m += color[x] >= 0 && color[x] != c;
             char hdr[16];
             snprintf(hdr, sizeof hdr, "*%d\r\n", m);
             assert_memory_equal(s_reply, hdr, strlen(hdr));
@@ -375,7 +376,8 @@ static void test_namespace_slots(void **state) {
     assert_null(namespace_slot(a.e, 3, "v", 1));
     assert_null(namespace_slot(a.e, base + ENGINE_NAMESPACES_MAX, "q", 1));
     assert_int_equal(a.e->ndbs, base + 6);
-    for (int i = 0; i < a.e->ndbs; i++) assert_non_null(a.e->dbs[i].keys);
+    for (int i = 0; i < a.e->ndbs; i++)
+        assert_non_null(a.e->dbs[i].keys);
     s_close(&a);
 }
 
