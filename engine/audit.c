@@ -41,13 +41,8 @@ typedef struct audit_state {
 } audit_state_t;
 
 static audit_state_t *s_state(engine_t *e, int create) {
-    core_state_t *cs = create ? core_of(e) : e->core;
-    if (!cs) return NULL;
-    if (!cs->audit && create) {
-        cs->audit = calloc(1, sizeof(audit_state_t));
-        if (!cs->audit) abort();
-    }
-    return cs->audit;
+    int created;
+    return CORE_MODULE(e, audit, create, &created);
 }
 
 static void s_entry_free(audit_entry_t *a) {

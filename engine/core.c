@@ -13,6 +13,18 @@ core_state_t *core_of(engine_t *e) {
     return e->core;
 }
 
+void *core_module(engine_t *e, size_t off, size_t size, int create, int *created) {
+    *created = 0;
+    if (!e->core && !create) return NULL;
+    void **slot = (void **)((char *)core_of(e) + off);
+    if (!*slot && create) {
+        *slot = calloc(1, size);
+        if (!*slot) abort();
+        *created = 1;
+    }
+    return *slot;
+}
+
 void core_key_added(engine_t *e, db_t *db, const char *key, size_t len, vobj_t *val) {
     if (val->type == OBJ_HASH) hsearch_key_added(e, db, key, len, val);
 }

@@ -60,6 +60,14 @@ typedef struct core_state {
     struct audit_state *audit;
 } core_state_t;
 core_state_t *core_of(engine_t *e);
+/* A module's state, the core_state_t member at offset off: NULL when it does not exist and
+ * create is 0, else made (size zeroed bytes) on first use with *created set, so the module
+ * can finish it. CORE_MODULE(e, audit, create, &created) names the member instead. */
+void *core_module(engine_t *e, size_t off, size_t size, int create, int *created);
+#define CORE_MODULE(e, member, create, created)                                                  \
+    ((__typeof__(((core_state_t *)0)->member))core_module(                                     \
+        (e), offsetof(core_state_t, member), sizeof(*((core_state_t *)0)->member), (create),   \
+        (created)))
 
 /* Namespaces (engine/namespace.c). */
 /* The namespace called name, or NULL ("default" is database 0). */

@@ -41,15 +41,13 @@ static void s_entry_free(void *p) {
 static const dict_type_t s_by_id_type = {vstr_dict_hash, vstr_dict_eq, NULL, s_entry_free};
 
 static delayed_state_t *s_state(engine_t *e, int create) {
-    core_state_t *cs = create ? core_of(e) : e->core;
-    if (!cs) return NULL;
-    if (!cs->delayed && create) {
-        cs->delayed = calloc(1, sizeof(delayed_state_t));
-        if (!cs->delayed) abort();
-        cs->delayed->by_id = dict_new(&s_by_id_type);
-        cs->delayed->by_due = zsl_new();
+    int created;
+    delayed_state_t *st = CORE_MODULE(e, delayed, create, &created);
+    if (created) {
+        st->by_id = dict_new(&s_by_id_type);
+        st->by_due = zsl_new();
     }
-    return cs->delayed;
+    return st;
 }
 
 static vstr_t *s_make_id(int dbid, const char *key, size_t len) {

@@ -62,17 +62,14 @@ static void s_fi_free(void *p) {
 static const dict_type_t s_fields_type = {vstr_dict_hash, vstr_dict_eq, vstr_dict_free, s_fi_free};
 
 static hsearch_state_t *s_state(engine_t *e, int create) {
-    core_state_t *cs = create ? core_of(e) : e->core;
-    if (!cs) return NULL;
-    if (!cs->hsearch && create) {
-        hsearch_state_t *st = calloc(1, sizeof *st);
-        if (!st) abort();
+    int created;
+    hsearch_state_t *st = CORE_MODULE(e, hsearch, create, &created);
+    if (created) {
         st->n = e->cfg.databases + ENGINE_NAMESPACES_MAX;
         st->bydb = calloc((size_t)st->n, sizeof *st->bydb);
         if (!st->bydb) abort();
-        cs->hsearch = st;
     }
-    return cs->hsearch;
+    return st;
 }
 
 static void s_drop_all(hsearch_state_t *st) {

@@ -43,13 +43,8 @@ static const char *const s_type_names[] = {"string", "int", "float", "bool", "em
 #define NTYPES 5
 
 static schema_state_t *s_state(engine_t *e, int create) {
-    core_state_t *cs = create ? core_of(e) : e->core;
-    if (!cs) return NULL;
-    if (!cs->schemas && create) {
-        cs->schemas = calloc(1, sizeof(schema_state_t));
-        if (!cs->schemas) abort();
-    }
-    return cs->schemas;
+    int created;
+    return CORE_MODULE(e, schemas, create, &created);
 }
 
 static void s_schema_free(schema_t *s) {

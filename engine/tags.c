@@ -46,13 +46,10 @@ static const dict_type_t s_bykey_type = {vstr_dict_hash, vstr_dict_eq, vstr_dict
 static const dict_type_t s_inv_type = {vstr_dict_hash, vstr_dict_eq, vstr_dict_free, s_map_free};
 
 static tags_db_t *s_db(engine_t *e, int dbid, int create) {
-    core_state_t *cs = create ? core_of(e) : e->core;
-    if (!cs) return NULL;
-    tags_state_t *st = cs->tags;
-    if (!st) {
-        if (!create) return NULL;
-        st = cs->tags = calloc(1, sizeof *st);
-        if (!st) abort();
+    int created;
+    tags_state_t *st = CORE_MODULE(e, tags, create, &created);
+    if (!st) return NULL;
+    if (created) {
         st->n = e->cfg.databases + ENGINE_NAMESPACES_MAX;
         st->dbs = calloc((size_t)st->n, sizeof *st->dbs);
         if (!st->dbs) abort();

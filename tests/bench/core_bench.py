@@ -70,56 +70,65 @@ def pipelined_sets(srv, n, prefix_cmds=()):
     return n / dt
 
 
-def main():
-    print(f"# CPU: {vs_redis.cpu_model()}  nproc: {os.cpu_count()}")
-    print(f"# redis-benchmark -c {vs_redis.CLIENTS} -P {P} -n {N} -r {KEYS}; rounds {ROUNDS}")
+def with_vole(run):
+    """Runs run(server) on a fresh Vole; prints the server's log if it fails; exit code."""
     v = vole_proc.start_vole()
     try:
-        r = v.client()
-        r.execute_command("SCHEMA.SET", "user:*", "name:string", "age:int")
-        # tagged keys for TAGQUERY: 10,000 keys over 10 shard values
-        pipe = r.pipeline(transaction=False)
-        for i in range(10000):
-            pipe.set(f"t:{i}", "v")
-            pipe.execute_command("TAG", f"t:{i}", f"shard={i % 10}")
-        pipe.execute()
-        # every key TAG/TAGGET may pick exists (redis-benchmark's __rand_int__ is 12 digits)
-        for start in range(0, KEYS, 10000):
-            r.mset({f"k:{i:012d}": "v" for i in range(start, start + 10000)})
-        r.execute_command("NAMESPACE", "CREATE", "bench")
-        rates = {name: [] for name, _, _ in CASES}
-        audit = {"SET audit off": [], "SET audit on": []}
-        ns = {"SET db0 (1 conn)": [], "SET namespace (1 conn)": []}
-        for rnd in range(ROUNDS):
-            for name, cmd, _ in CASES:
-                rates[name].append(bench(v, cmd))
-            audit["SET audit off"].append(bench(v, ["SET", "a:r", "v"]))
-            r.execute_command("AUDIT.ENABLE")
-            audit["SET audit on"].append(bench(v, ["SET", "a:r", "v"]))
-            r.execute_command("AUDIT.DISABLE")
-            r.execute_command("AUDIT.CLEAR")
-            ns["SET db0 (1 conn)"].append(pipelined_sets(v, 100000))
-            ns["SET namespace (1 conn)"].append(
-                pipelined_sets(v, 100000, [("NAMESPACE", "USE", "bench")]))
-            print(f"round {rnd + 1}/{ROUNDS} done", file=sys.stderr)
-        print(f"{'command':28s} {'ops/s':>12s}  ratio")
-        for name, _, base in CASES:
-            med = statistics.median(rates[name])
-            if base:
-                ratio = statistics.median(a / b for a, b in zip(rates[name], rates[base]))
-                print(f"{name:28s} {med:12.0f}  {ratio:.2f}x {base}")
-            else:
-                print(f"{name:28s} {med:12.0f}")
-        for group, base in ((audit, "SET audit off"), (ns, "SET db0 (1 conn)")):
-            for name, vals in group.items():
-                ratio = statistics.median(a / b for a, b in zip(vals, group[base]))
-                print(f"{name:28s} {statistics.median(vals):12.0f}  {ratio:.2f}x {base}")
+        run(v)
     except Exception:
         print(v.log_tail(), file=sys.stderr)
         raise
     finally:
         rc = v.stop()
     return 0 if rc == 0 else 1
+
+
+def main():
+    print(f"# CPU: {vs_redis.cpu_model()}  nproc: {os.cpu_count()}")
+    print(f"# redis-benchmark -c {vs_redis.CLIENTS} -P {P} -n {N} -r {KEYS}; rounds {ROUNDS}")
+    return with_vole(run)
+
+
+def run(v):
+    r = v.client()
+    r.execute_command("SCHEMA.SET", "user:*", "name:string", "age:int")
+    # tagged keys for TAGQUERY: 10,000 keys over 10 shard values
+    pipe = r.pipeline(transaction=False)
+    for i in range(10000):
+        pipe.set(f"t:{i}", "v")
+        pipe.execute_command("TAG", f"t:{i}", f"shard={i % 10}")
+    pipe.execute()
+    # every key TAG/TAGGET may pick exists (redis-benchmark's __rand_int__ is 12 digits)
+    for start in range(0, KEYS, 10000):
+        r.mset({f"k:{i:012d}": "v" for i in range(start, start + 10000)})
+    r.execute_command("NAMESPACE", "CREATE", "bench")
+    rates = {name: [] for name, _, _ in CASES}
+    audit = {"SET audit off": [], "SET audit on": []}
+    ns = {"SET db0 (1 conn)": [], "SET namespace (1 conn)": []}
+    for rnd in range(ROUNDS):
+        for name, cmd, _ in CASES:
+            rates[name].append(bench(v, cmd))
+        audit["SET audit off"].append(bench(v, ["SET", "a:r", "v"]))
+        r.execute_command("AUDIT.ENABLE")
+        audit["SET audit on"].append(bench(v, ["SET", "a:r", "v"]))
+        r.execute_command("AUDIT.DISABLE")
+        r.execute_command("AUDIT.CLEAR")
+        ns["SET db0 (1 conn)"].append(pipelined_sets(v, 100000))
+        ns["SET namespace (1 conn)"].append(
+            pipelined_sets(v, 100000, [("NAMESPACE", "USE", "bench")]))
+        print(f"round {rnd + 1}/{ROUNDS} done", file=sys.stderr)
+    print(f"{'command':28s} {'ops/s':>12s}  ratio")
+    for name, _, base in CASES:
+        med = statistics.median(rates[name])
+        if base:
+            ratio = statistics.median(a / b for a, b in zip(rates[name], rates[base]))
+            print(f"{name:28s} {med:12.0f}  {ratio:.2f}x {base}")
+        else:
+            print(f"{name:28s} {med:12.0f}")
+    for group, base in ((audit, "SET audit off"), (ns, "SET db0 (1 conn)")):
+        for name, vals in group.items():
+            ratio = statistics.median(a / b for a, b in zip(vals, group[base]))
+            print(f"{name:28s} {statistics.median(vals):12.0f}  {ratio:.2f}x {base}")
 
 
 if __name__ == "__main__":

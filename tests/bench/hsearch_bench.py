@@ -17,17 +17,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lib import vole_proc  # noqa: E402
 import vs_redis  # noqa: E402
+from core_bench import resp, with_vole  # noqa: E402
 
 HASHES = int(os.environ.get("HASHES", "1000000"))
 R = int(os.environ.get("R", "3"))
-
-
-def resp(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        b = a if isinstance(a, bytes) else str(a).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(b), b))
-    return b"".join(out)
 
 
 def load(srv, n):
@@ -58,53 +51,49 @@ def timed(r, *args, reps=R):
 def main():
     print(f"# CPU: {vs_redis.cpu_model()}  nproc: {os.cpu_count()}; {HASHES} hashes; "
           f"median of {R} runs")
-    v = vole_proc.start_vole()
-    try:
-        r = v.client()
-        t0 = time.perf_counter()
-        load(v, HASHES)
-        print(f"load: {HASHES / (time.perf_counter() - t0):.0f} HSET/s (one connection, "
-              f"pipelined)")
-        mem0 = r.info("memory")["used_memory"]
-        get = vs_redis.run_tests(v, 16, 200000, ["-r", "100000", "GET", "user:__rand_int__"])
-        get_rps = next(iter(get.values()))
-        print(f"GET baseline: {get_rps:.0f} ops/s (redis-benchmark -P 16)")
-        r.execute_command("SCHEMA.SET", "user:*", "name:string", "age:int", "status:string",
-                          "city:string")
-        t0 = time.perf_counter()
-        r.execute_command("HSEARCH", "user:*", "WHERE", "age", "=", "-1")
-        build = time.perf_counter() - t0
-        mem1 = r.info("memory")["used_memory"]
-        print(f"index build (first HSEARCH after SCHEMA.SET): {build:.2f}s, "
-              f"{(mem1 - mem0) / HASHES:.0f} bytes/hash for 4 indexed fields")
-        queries = [
-            ("name = n4242", ["WHERE", "name", "=", "n4242"]),
-            ("city = c7 AND age = 7, LIMIT 0 10",
-             ["WHERE", "city", "=", "c7", "AND", "age", "=", "7", "LIMIT", "0", "10"]),
-            ("age > 98 AND status = inactive, LIMIT 0 10",
-             ["WHERE", "age", ">", "98", "AND", "status", "=", "inactive", "LIMIT", "0", "10"]),
-            ("age >= 99 OR city = c1, LIMIT 0 10",
-             ["WHERE", "age", ">=", "99", "OR", "city", "=", "c1", "LIMIT", "0", "10"]),
-        ]
-        print(f"{'query':45s} {'matches':>8s} {'indexed ms':>11s} {'scan ms':>9s} {'speed-up':>9s}"
-              f"  indexed/s vs GET")
-        for name, q in queries:
-            count = r.execute_command("HSEARCH", "user:*", *[a for a in q if a not in
-                                                              ("LIMIT", "0", "10")], "COUNT")
-            ti, _ = timed(r, "user:*", *q)
-            ts, _ = timed(r, "*", *q, reps=1)
-            print(f"{name:45s} {count:8d} {ti * 1000:11.2f} {ts * 1000:9.1f} {ts / ti:8.0f}x"
-                  f"  {1 / ti / get_rps:.5f}x")
-        set_rps = next(iter(vs_redis.run_tests(v, 16, 200000, ["-r", "100000", "HSET",
-                                                               "user:__rand_int__", "age",
-                                                               "5"]).values()))
-        print(f"HSET on indexed hashes: {set_rps:.0f} ops/s = {set_rps / get_rps:.2f}x GET")
-    except Exception:
-        print(v.log_tail(), file=sys.stderr)
-        raise
-    finally:
-        rc = v.stop()
-    return 0 if rc == 0 else 1
+    return with_vole(run)
+
+
+def run(v):
+    r = v.client()
+    t0 = time.perf_counter()
+    load(v, HASHES)
+    print(f"load: {HASHES / (time.perf_counter() - t0):.0f} HSET/s (one connection, "
+          f"pipelined)")
+    mem0 = r.info("memory")["used_memory"]
+    get = vs_redis.run_tests(v, 16, 200000, ["-r", "100000", "GET", "user:__rand_int__"])
+    get_rps = next(iter(get.values()))
+    print(f"GET baseline: {get_rps:.0f} ops/s (redis-benchmark -P 16)")
+    r.execute_command("SCHEMA.SET", "user:*", "name:string", "age:int", "status:string",
+                      "city:string")
+    t0 = time.perf_counter()
+    r.execute_command("HSEARCH", "user:*", "WHERE", "age", "=", "-1")
+    build = time.perf_counter() - t0
+    mem1 = r.info("memory")["used_memory"]
+    print(f"index build (first HSEARCH after SCHEMA.SET): {build:.2f}s, "
+          f"{(mem1 - mem0) / HASHES:.0f} bytes/hash for 4 indexed fields")
+    queries = [
+        ("name = n4242", ["WHERE", "name", "=", "n4242"]),
+        ("city = c7 AND age = 7, LIMIT 0 10",
+         ["WHERE", "city", "=", "c7", "AND", "age", "=", "7", "LIMIT", "0", "10"]),
+        ("age > 98 AND status = inactive, LIMIT 0 10",
+         ["WHERE", "age", ">", "98", "AND", "status", "=", "inactive", "LIMIT", "0", "10"]),
+        ("age >= 99 OR city = c1, LIMIT 0 10",
+         ["WHERE", "age", ">=", "99", "OR", "city", "=", "c1", "LIMIT", "0", "10"]),
+    ]
+    print(f"{'query':45s} {'matches':>8s} {'indexed ms':>11s} {'scan ms':>9s} {'speed-up':>9s}"
+          f"  indexed/s vs GET")
+    for name, q in queries:
+        count = r.execute_command("HSEARCH", "user:*", *[a for a in q if a not in
+                                                          ("LIMIT", "0", "10")], "COUNT")
+        ti, _ = timed(r, "user:*", *q)
+        ts, _ = timed(r, "*", *q, reps=1)
+        print(f"{name:45s} {count:8d} {ti * 1000:11.2f} {ts * 1000:9.1f} {ts / ti:8.0f}x"
+              f"  {1 / ti / get_rps:.5f}x")
+    set_rps = next(iter(vs_redis.run_tests(v, 16, 200000, ["-r", "100000", "HSET",
+                                                           "user:__rand_int__", "age",
+                                                           "5"]).values()))
+    print(f"HSET on indexed hashes: {set_rps:.0f} ops/s = {set_rps / get_rps:.2f}x GET")
 
 
 if __name__ == "__main__":
