@@ -78,6 +78,11 @@ db_t *namespace_slot(engine_t *e, int id, const char *name, size_t len);
 /* 1 when db slot id holds data that belongs to a live database or namespace. */
 int namespace_slot_live(engine_t *e, int id);
 
+/* Long loops over the keyspace (HSEARCH scans, index rebuilds) call this every few thousand
+ * steps: it tells the supervisor's watchdog the engine is alive (at most every 200 ms), as
+ * the engine's loop does between batches. */
+void core_heartbeat(engine_t *e);
+
 /* Per module: reactions to the hooks, and their frees. */
 void delayed_cron(engine_t *e);
 void delayed_flushed(engine_t *e, int dbid);

@@ -27,7 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "engine/commands.h"
 #include "engine/core.h"
@@ -240,28 +239,23 @@ void hsearch_hash_write(engine_t *e, db_t *db, const char *key, size_t len, cons
 
 /* Builds every index from the data: one scan of every database. It blocks the engine (about
  * 8 s per million hashes with four indexed fields), so it keeps the supervisor's watchdog
- * fed as the engine's own loop would. */
+ * fed (core_heartbeat). */
 static void s_rebuild(engine_t *e, hsearch_state_t *st) {
     s_drop_all(st);
     st->valid = 1;
     if (schema_count(e) == 0) return;
-    int64_t last_beat = mono_us();
-    uint64_t seen = 0;
     for (int i = 0; i < e->ndbs; i++) {
         db_t *db = &e->dbs[i];
         if (!db->keys || dict_size(db->keys) == 0) continue;
         dict_iter_t it;
         dict_entry_t *de;
         dict_iter_init(&it, db->keys);
+        uint64_t seen = 0;
         while ((de = dict_iter_next(&it))) {
             const vobj_t *o = de->v.val;
             const vstr_t *k = de->key;
             if (o->type == OBJ_HASH) s_index_hash(e, st, i, k->ptr, k->len, o, 1);
-            if ((++seen & 0xffff) == 0 && e->hb_fd >= 0 && mono_us() - last_beat > 200000) {
-                ssize_t w = write(e->hb_fd, ".", 1); /* non-blocking, as the loop's beat */
-                (void)w;
-                last_beat = mono_us();
-            }
+            if ((++seen & 0x3fff) == 0) core_heartbeat(e);
         }
         dict_iter_done(&it);
     }
@@ -594,8 +588,11 @@ static void cmd_hsearch(client_t *c) {
         dict_iter_t it;
         dict_entry_t *de;
         dict_iter_init(&it, db->keys);
-        while ((de = dict_iter_next(&it)))
+        uint64_t seen = 0;
+        while ((de = dict_iter_next(&it))) {
             s_consider(e, db, match_pat, &w, de, &m);
+            if ((++seen & 0x3fff) == 0) core_heartbeat(e); /* a long scan */
+        }
         dict_iter_done(&it);
     }
     if (count_only) {
