@@ -370,35 +370,38 @@ static long long s_cond_cost(engine_t *e, hsearch_state_t *st, int dbid, const p
     return n;
 }
 
-static void s_cand_add_set(dict_t *cand, dict_t *set) {
+/* Visits the keys the index holds for a condition (strings owned by the index: valid until
+ * the index changes, i.e. for the whole command). */
+typedef void s_key_fn(void *ctx, const vstr_t *key);
+
+static void s_visit_set(dict_t *set, s_key_fn *fn, void *ctx) {
     if (!set) return;
     dict_iter_t it;
     dict_entry_t *ke;
     dict_iter_init(&it, set);
-    while ((ke = dict_iter_next(&it))) {
-        const vstr_t *k = ke->key;
-        vstr_t *v = vstr_new(k->ptr, k->len);
-        if (!dict_add(cand, v, NULL)) vstr_free(v);
-    }
+    while ((ke = dict_iter_next(&it)))
+        fn(ctx, ke->key);
     dict_iter_done(&it);
 }
 
-static void s_cond_candidates(hsearch_state_t *st, int dbid, const s_cond_t *c, dict_t *cand) {
+static void s_cond_visit(hsearch_state_t *st, int dbid, const s_cond_t *c, s_key_fn *fn,
+                         void *ctx) {
     field_index_t *fi = s_field(st, dbid, c->field->ptr, c->field->len, 0, 0);
     if (!fi) return;
     if (c->op == OP_EQ && !c->num_ok) {
-        s_cand_add_set(cand, s_eq_set(fi, c->value->ptr, c->value->len));
+        s_visit_set(s_eq_set(fi, c->value->ptr, c->value->len), fn, ctx);
         return;
     }
     zsl_range_t r = s_range(c);
     for (zsl_node_t *n = zsl_first_in_range(fi->num, &r); n && zsl_value_lte_max(n->score, &r);
          n = zsl_next(n))
-        s_cand_add_set(cand, s_eq_set(fi, n->ele.ptr, n->ele.len));
+        s_visit_set(s_eq_set(fi, n->ele.ptr, n->ele.len), fn, ctx);
 }
 
-/* The candidate keys from the indexes, or NULL when some OR branch cannot use one (scan). */
-static dict_t *s_plan(engine_t *e, hsearch_state_t *st, int dbid, const proto_arg_t *qpat,
-                      const s_where_t *w) {
+/* The condition each OR branch takes its candidates from (the cheapest indexed one), or
+ * NULL when some branch has none: the query scans. The caller frees the array. */
+static int *s_plan(engine_t *e, hsearch_state_t *st, int dbid, const proto_arg_t *qpat,
+                   const s_where_t *w) {
     if (w->ngroups == 0) return NULL;
     int *best = malloc(sizeof(int) * (size_t)w->ngroups);
     if (!best) abort();
@@ -416,11 +419,7 @@ static dict_t *s_plan(engine_t *e, hsearch_state_t *st, int dbid, const proto_ar
             return NULL;
         }
     }
-    dict_t *cand = dict_new(&s_keyset_type);
-    for (int g = 0; g < w->ngroups; g++)
-        s_cond_candidates(st, dbid, &w->conds[best[g]], cand);
-    free(best);
-    return cand;
+    return best;
 }
 
 typedef struct {
@@ -457,6 +456,28 @@ static void s_consider(engine_t *e, db_t *db, const proto_arg_t *pat, const s_wh
     if (pat && !glob_match(pat->ptr, pat->len, k->ptr, k->len, 0)) return;
     if (!s_live(e, db, k) || !s_where_true(w, o)) return;
     s_match_add(m, k, o);
+}
+
+typedef struct {
+    engine_t *e;
+    db_t *db;
+    const proto_arg_t *pat;
+    const s_where_t *w;
+    s_matches_t *m;
+} s_scan_t;
+
+/* A candidate from an index: checked against the keyspace and the whole query. */
+static void s_consider_key(void *ctx, const vstr_t *k) {
+    s_scan_t *sc = ctx;
+    dict_entry_t *de = dict_size(sc->db->keys) ? dict_find(sc->db->keys, k) : NULL;
+    if (de) s_consider(sc->e, sc->db, sc->pat, sc->w, de, sc->m);
+}
+
+/* Several OR branches: their candidates are gathered once each (keys borrowed). */
+static const dict_type_t s_borrowed_keys_type = {vstr_dict_hash, vstr_dict_eq, NULL, NULL};
+static void s_gather_key(void *ctx, const vstr_t *k) {
+    int existed;
+    dict_add_or_find(ctx, (void *)k, &existed);
 }
 
 static const proto_arg_t *s_sortby;
@@ -573,17 +594,21 @@ static void cmd_hsearch(client_t *c) {
     db_t *db = c->db;
     s_matches_t m = {0};
     const proto_arg_t *match_pat = pat->len == 1 && pat->ptr[0] == '*' ? NULL : pat;
-    dict_t *cand = s_plan(e, st, db->id, pat, &w);
-    if (cand) {
+    int *best = s_plan(e, st, db->id, pat, &w);
+    s_scan_t sc = {e, db, match_pat, &w, &m};
+    if (best && w.ngroups == 1) {
+        s_cond_visit(st, db->id, &w.conds[best[0]], s_consider_key, &sc);
+    } else if (best) {
+        dict_t *cand = dict_new(&s_borrowed_keys_type);
+        for (int g = 0; g < w.ngroups; g++)
+            s_cond_visit(st, db->id, &w.conds[best[g]], s_gather_key, cand);
         dict_iter_t it;
         dict_entry_t *ce;
         dict_iter_init(&it, cand);
-        while ((ce = dict_iter_next(&it))) {
-            const vstr_t *k = ce->key;
-            dict_entry_t *de = dict_size(db->keys) ? dict_find(db->keys, k) : NULL;
-            if (de) s_consider(e, db, match_pat, &w, de, &m);
-        }
+        while ((ce = dict_iter_next(&it)))
+            s_consider_key(&sc, ce->key);
         dict_iter_done(&it);
+        dict_destroy(&cand);
     } else {
         dict_iter_t it;
         dict_entry_t *de;
@@ -595,6 +620,7 @@ static void cmd_hsearch(client_t *c) {
         }
         dict_iter_done(&it);
     }
+    free(best);
     if (count_only) {
         reply_int(c, (long long)m.n);
     } else {
@@ -613,7 +639,6 @@ static void cmd_hsearch(client_t *c) {
         }
     }
     free(m.v);
-    if (cand) dict_destroy(&cand);
 done:
     free(w.conds);
     free(w.group_end);
