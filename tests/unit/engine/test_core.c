@@ -13,10 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine/core.h"
 #include "engine/effects_backlog.h"
 #include "engine/engine.h"
+#include "engine/snapshot.h"
 #include "engine/types/t_hash.h"
 #include "shared/util.h"
 
@@ -68,13 +70,30 @@ static const char *s_run(s_eng_t *x, const char *first, ...) {
         if (strcmp(r_, expect) != 0) fail_msg("reply %s, expected %s", r_, expect);                \
     } while (0)
 
-static void s_open(s_eng_t *x) {
-    x->e = engine_new_for_test();
+/* Makes x's engine. Every engine of a test must exist before anything is hashed in any of
+ * them: making an engine reseeds the dicts' process-wide hash seed, which would strand the
+ * entries (keys, clients) of one made earlier. */
+static void s_new_engine(s_eng_t *x) { x->e = engine_new_for_test(); }
+
+/* Gives x (its engine made) a client. */
+static void s_open_client(s_eng_t *x) {
     x->c = client_new(x->e, x->e->frontends, 1);
     x->hdr = 0;
     RUN(x, "GET", "__probe__");
     x->hdr = s_reply_len - 5;
     assert_memory_equal(x->c->fe->out.data + x->hdr, "$-1\r\n", 5);
+}
+
+static void s_open(s_eng_t *x) {
+    s_new_engine(x);
+    s_open_client(x);
+}
+
+static void s_open2(s_eng_t *a, s_eng_t *b) {
+    s_new_engine(a);
+    s_new_engine(b);
+    s_open_client(a);
+    s_open_client(b);
 }
 
 static void s_close(s_eng_t *x) {
@@ -170,10 +189,7 @@ static int s_apply(engine_t *e, int dbid, int argc, const char **argv) {
 static void test_replay_round_trip(void **state) {
     (void)state;
     s_eng_t a, b;
-    /* both engines exist before any key is hashed: creating an engine reseeds the dicts'
-     * process-wide hash seed, which would strand the keys of one made earlier */
-    s_open(&a);
-    s_open(&b);
+    s_open2(&a, &b);
     uint64_t first = effects_last_seq(a.e) + 1;
     CHECK(&a, "+OK\r\n", "AUDIT.ENABLE");
     CHECK(&a, "+OK\r\n", "SCHEMA.SET", "user:*", "name:string", "age:int", "mail:email:required");
@@ -242,6 +258,62 @@ static void test_replay_round_trip(void **state) {
     assert_int_equal(s_apply(b.e, four, 4, fire), -1); /* no such delayed key any more */
     s_same_data(a.e, b.e);
     assert_int_equal(db_get_expire(b.c->db, "later", 5), 1007000);
+    s_close(&b);
+    s_close(&a);
+}
+
+/* ---- the snapshot round trip ---- */
+
+static void test_snapshot_round_trip(void **state) {
+    (void)state;
+    s_eng_t a, b;
+    s_open2(&a, &b);
+    CHECK(&a, "+OK\r\n", "AUDIT.ENABLE");
+    CHECK(&a, "+OK\r\n", "SCHEMA.SET", "u:*", "age:int", "mail:email:required");
+    CHECK(&a, "+OK\r\n", "NAMESPACE", "CREATE", "gone");
+    CHECK(&a, "+OK\r\n", "NAMESPACE", "CREATE", "kept");
+    CHECK(&a, "+OK\r\n", "NAMESPACE", "CREATE", "empty");
+    CHECK(&a, ":0\r\n", "NAMESPACE", "DROP", "gone"); /* a hole: "kept" stays in slot +1 */
+    CHECK(&a, "+OK\r\n", "NAMESPACE", "USE", "kept");
+    CHECK(&a, ":2\r\n", "HSET", "u:1", "age", "7", "mail", "x@y.io");
+    CHECK(&a, ":1\r\n", "TAG", "u:1", "env=prod");
+    CHECK(&a, "+OK\r\n", "SETDELAYED", "later", "v", "3600", "EX", "9");
+    CHECK(&a, "+OK\r\n", "NAMESPACE", "USE", "default");
+    CHECK(&a, "+OK\r\n", "SET", "plain", "1");
+    CHECK(&a, ":1\r\n", "TAG", "plain", "a=b");
+    char path[] = "/tmp/vole-test-core-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    char err[256];
+    if (snapshot_save_file(a.e, path, 42, err, sizeof err) != 0) {
+        unlink(path);
+        s_close(&b);
+        s_close(&a);
+        if (strstr(err, "snapshot_weak.c")) skip(); /* engine/snapshot.c has not landed */
+        fail_msg("save: %s", err);
+    }
+    uint64_t seq = 0;
+    if (snapshot_load_file(b.e, path, &seq, NULL, NULL, err, sizeof err) != 0)
+        fail_msg("load: %s", err);
+    unlink(path);
+    assert_int_equal(seq, 42);
+    s_same_data(a.e, b.e); /* the same slots, names, keys and TTLs */
+    s_same_reply(&a, &b, "NAMESPACE", "LIST", NULL);
+    s_same_reply(&a, &b, "SCHEMA.GET", "u:*", NULL);
+    s_same_reply(&a, &b, "TAGGET", "plain", NULL);
+    s_same_reply(&a, &b, "AUDIT.SEARCH", "*", "COUNT", "100", NULL);
+    s_same_reply(&a, &b, "AUDIT.SIZE", NULL);
+    RUN(&a, "NAMESPACE", "USE", "kept");
+    RUN(&b, "NAMESPACE", "USE", "kept");
+    s_same_reply(&a, &b, "TAGQUERY", "env=prod", NULL);
+    s_same_reply(&a, &b, "AUDIT.SEARCH", "*", "COUNT", "100", NULL);
+    s_same_reply(&a, &b, "HSEARCH", "u:*", "WHERE", "age", "=", "7", NULL);
+    CHECK(&b, "-ERR schema violation: field 'age' must be int\r\n", "HSET", "u:2", "age", "x");
+    /* the pending delayed key came back: it appears with its TTL when it fires */
+    const char *fire[] = {"VOLE.DELAYED", "FIRE", "later", "5000"};
+    assert_int_equal(s_apply(b.e, b.c->db->id, 4, fire), 0);
+    assert_int_equal(db_get_expire(b.c->db, "later", 5), 14000);
     s_close(&b);
     s_close(&a);
 }
@@ -387,6 +459,7 @@ static void test_namespace_slots(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_replay_round_trip),
+        cmocka_unit_test(test_snapshot_round_trip),
         cmocka_unit_test(test_audit_ring),
         cmocka_unit_test(test_tags_model),
         cmocka_unit_test(test_namespace_slots),
