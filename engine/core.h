@@ -64,10 +64,10 @@ core_state_t *core_of(engine_t *e);
  * create is 0, else made (size zeroed bytes) on first use with *created set, so the module
  * can finish it. CORE_MODULE(e, audit, create, &created) names the member instead. */
 void *core_module(engine_t *e, size_t off, size_t size, int create, int *created);
-#define CORE_MODULE(e, member, create, created)                                                  \
-    ((__typeof__(((core_state_t *)0)->member))core_module(                                     \
-        (e), offsetof(core_state_t, member), sizeof(*((core_state_t *)0)->member), (create),   \
-        (created)))
+#define CORE_MODULE(e, member, create, created)                                                    \
+    ((__typeof__(((core_state_t *)0)->member))core_module((e), offsetof(core_state_t, member),     \
+                                                          sizeof(*((core_state_t *)0)->member),    \
+                                                          (create), (created)))
 
 /* Namespaces (engine/namespace.c). */
 /* The namespace called name, or NULL ("default" is database 0). */

@@ -14,16 +14,26 @@ __attribute__((weak)) void snap_put_bytes(snap_writer_t *w, const void *p, size_
     (void)w, (void)p, (void)len;
 }
 __attribute__((weak)) int snap_get_u8(snap_reader_t *r, uint8_t *v) { return (void)r, (void)v, -1; }
-__attribute__((weak)) int snap_get_u64(snap_reader_t *r, uint64_t *v) { return (void)r, (void)v, -1; }
-__attribute__((weak)) int snap_get_i64(snap_reader_t *r, int64_t *v) { return (void)r, (void)v, -1; }
-__attribute__((weak)) int snap_get_double(snap_reader_t *r, double *v) { return (void)r, (void)v, -1; }
+__attribute__((weak)) int snap_get_u64(snap_reader_t *r, uint64_t *v) {
+    return (void)r, (void)v, -1;
+}
+__attribute__((weak)) int snap_get_i64(snap_reader_t *r, int64_t *v) {
+    return (void)r, (void)v, -1;
+}
+__attribute__((weak)) int snap_get_double(snap_reader_t *r, double *v) {
+    return (void)r, (void)v, -1;
+}
 __attribute__((weak)) int snap_get_bytes(snap_reader_t *r, const char **p, size_t *len) {
     return (void)r, (void)p, (void)len, -1;
 }
-__attribute__((weak)) int snap_get_count(snap_reader_t *r, uint64_t *n) { return (void)r, (void)n, -1; }
-__attribute__((weak)) int snap_fail(snap_reader_t *r, const char *why) { return (void)r, (void)why, -1; }
-__attribute__((weak)) int snapshot_save_file(engine_t *e, const char *path, uint64_t seq,
-                                             char *err, size_t errlen) {
+__attribute__((weak)) int snap_get_count(snap_reader_t *r, uint64_t *n) {
+    return (void)r, (void)n, -1;
+}
+__attribute__((weak)) int snap_fail(snap_reader_t *r, const char *why) {
+    return (void)r, (void)why, -1;
+}
+__attribute__((weak)) int snapshot_save_file(engine_t *e, const char *path, uint64_t seq, char *err,
+                                             size_t errlen) {
     (void)e, (void)path, (void)seq;
     snprintf(err, errlen, "snapshots are not built in yet (engine/snapshot_weak.c)");
     return -1;

@@ -458,10 +458,8 @@ static void test_namespace_slots(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_replay_round_trip),
-        cmocka_unit_test(test_snapshot_round_trip),
-        cmocka_unit_test(test_audit_ring),
-        cmocka_unit_test(test_tags_model),
+        cmocka_unit_test(test_replay_round_trip), cmocka_unit_test(test_snapshot_round_trip),
+        cmocka_unit_test(test_audit_ring),        cmocka_unit_test(test_tags_model),
         cmocka_unit_test(test_namespace_slots),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
