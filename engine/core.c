@@ -83,7 +83,9 @@ void core_cron(engine_t *e) {
         if (dict_is_rehashing(db->keys)) dict_rehash_ms(db->keys, 1);
         if (dict_is_rehashing(db->expires)) dict_rehash_ms(db->expires, 1);
     }
-    if (e->core) delayed_cron(e);
+    if (!e->core) return;
+    delayed_cron(e);
+    hsearch_cron(e);
 }
 
 void core_after_command(client_t *c, const command_t *cmd, long long dirty_before) {

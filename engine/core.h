@@ -114,7 +114,11 @@ void hsearch_key_removed(engine_t *e, db_t *db, const char *key, size_t len);
 void hsearch_hash_write(engine_t *e, db_t *db, const char *key, size_t len, const vobj_t *existing,
                         const proto_arg_t *fv, int n);
 void hsearch_flushed(engine_t *e, int dbid);
-/* Schemas changed: the indexes are rebuilt on the next HSEARCH. */
+/* From the cron: fills the indexes a slice at a time after they were invalidated. */
+void hsearch_cron(engine_t *e);
+/* INFO keyspace: "hsearch_index:status=ready|building,schemas=N" while some schema exists. */
+void hsearch_info(engine_t *e, buf_t *b);
+/* Schemas changed (or SWAPDB, or a load): the indexes are emptied and refilled by the cron. */
 void hsearch_invalidate(engine_t *e);
 void hsearch_free(engine_t *e);
 void audit_after_command(client_t *c, const command_t *cmd, long long dirty_before);

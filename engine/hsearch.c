@@ -41,7 +41,10 @@ typedef struct field_index {
 } field_index_t;
 
 typedef struct hsearch_state {
-    int valid;     /* the indexes reflect the data (else rebuilt at the next HSEARCH) */
+    int valid;    /* the indexes are complete: queries may use them */
+    int building; /* the cron is filling them (the write hooks maintain them meanwhile) */
+    int bdb;      /* building: the database being scanned, and the dict_scan cursor */
+    uint64_t bcursor;
     dict_t **bydb; /* per db: vstr field -> field_index_t* (NULL until used) */
     int n;
 } hsearch_state_t;
@@ -60,6 +63,21 @@ static void s_fi_free(void *p) {
 }
 static const dict_type_t s_fields_type = {vstr_dict_hash, vstr_dict_eq, vstr_dict_free, s_fi_free};
 
+static void s_drop_all(hsearch_state_t *st) {
+    for (int i = 0; i < st->n; i++)
+        if (st->bydb[i]) dict_destroy(&st->bydb[i]);
+}
+
+/* Empties the indexes and starts filling them from the data (complete at once when no
+ * schema declares anything). */
+static void s_restart(engine_t *e, hsearch_state_t *st) {
+    s_drop_all(st);
+    st->building = schema_count(e) > 0;
+    st->valid = !st->building;
+    st->bdb = 0;
+    st->bcursor = 0;
+}
+
 static hsearch_state_t *s_state(engine_t *e, int create) {
     int created;
     hsearch_state_t *st = CORE_MODULE(e, hsearch, create, &created);
@@ -67,21 +85,15 @@ static hsearch_state_t *s_state(engine_t *e, int create) {
         st->n = e->cfg.databases + ENGINE_NAMESPACES_MAX;
         st->bydb = calloc((size_t)st->n, sizeof *st->bydb);
         if (!st->bydb) abort();
+        s_restart(e, st);
     }
     return st;
 }
 
-static void s_drop_all(hsearch_state_t *st) {
-    for (int i = 0; i < st->n; i++)
-        if (st->bydb[i]) dict_destroy(&st->bydb[i]);
-}
+/* The write hooks keep the indexes up to date while they are complete or being filled. */
+static int s_maintained(const hsearch_state_t *st) { return st && (st->valid || st->building); }
 
-void hsearch_invalidate(engine_t *e) {
-    hsearch_state_t *st = s_state(e, 0);
-    if (!st) return;
-    s_drop_all(st);
-    st->valid = 0;
-}
+void hsearch_invalidate(engine_t *e) { s_restart(e, s_state(e, 1)); }
 
 void hsearch_free(engine_t *e) {
     hsearch_state_t *st = s_state(e, 0);
@@ -94,7 +106,7 @@ void hsearch_free(engine_t *e) {
 
 void hsearch_flushed(engine_t *e, int dbid) {
     hsearch_state_t *st = s_state(e, 0);
-    if (!st || !st->valid) return;
+    if (!s_maintained(st)) return;
     for (int i = 0; i < st->n; i++)
         if ((dbid == -1 || dbid == i) && st->bydb[i]) dict_clear(st->bydb[i]);
 }
@@ -194,13 +206,13 @@ static void s_index_hash(engine_t *e, hsearch_state_t *st, int dbid, const char 
 
 void hsearch_key_added(engine_t *e, db_t *db, const char *key, size_t len, const vobj_t *val) {
     hsearch_state_t *st = s_state(e, 0);
-    if (!st || !st->valid || hash_type_length(val) == 0) return;
+    if (!s_maintained(st) || hash_type_length(val) == 0) return;
     s_index_hash(e, st, db->id, key, len, val, 1);
 }
 
 void hsearch_key_removed(engine_t *e, db_t *db, const char *key, size_t len) {
     hsearch_state_t *st = s_state(e, 0);
-    if (!st || !st->valid || !st->bydb[db->id]) return;
+    if (!s_maintained(st) || !st->bydb[db->id]) return;
     vobj_t *o = db_peek(db, key, len);
     if (o && o->type == OBJ_HASH) s_index_hash(e, st, db->id, key, len, o, 0);
 }
@@ -232,33 +244,57 @@ static void s_write_field(void *ctx, const char *f, size_t flen, int type) {
 void hsearch_hash_write(engine_t *e, db_t *db, const char *key, size_t len, const vobj_t *existing,
                         const proto_arg_t *fv, int n) {
     hsearch_state_t *st = s_state(e, 0);
-    if (!st || !st->valid) return;
+    if (!s_maintained(st)) return;
     s_write_t w = {st, db->id, key, len, existing, fv, n};
     schema_fields_for_key(e, key, len, s_write_field, &w);
 }
 
-/* Builds every index from the data: one scan of every database. It blocks the engine (about
- * 8 s per million hashes with four indexed fields), so it keeps the supervisor's watchdog
- * fed (core_heartbeat). */
-static void s_rebuild(engine_t *e, hsearch_state_t *st) {
-    s_drop_all(st);
-    st->valid = 1;
-    if (schema_count(e) == 0) return;
-    for (int i = 0; i < e->ndbs; i++) {
-        db_t *db = &e->dbs[i];
-        if (!db->keys || dict_size(db->keys) == 0) continue;
-        dict_iter_t it;
-        dict_entry_t *de;
-        dict_iter_init(&it, db->keys);
-        uint64_t seen = 0;
-        while ((de = dict_iter_next(&it))) {
-            const vobj_t *o = de->v.val;
-            const vstr_t *k = de->key;
-            if (o->type == OBJ_HASH) s_index_hash(e, st, i, k->ptr, k->len, o, 1);
-            if ((++seen & 0x3fff) == 0) core_heartbeat(e);
+/* Fills the indexes from the data a slice at a time, from the engine's cron: at most 40% of
+ * a cron period per tick (about 13 s for 1 M hashes with four indexed fields at hz 10), so
+ * commands keep running meanwhile; HSEARCH scans until the indexes are complete. dict_scan
+ * may visit a key twice and the write hooks index keys before the scan reaches them: adding
+ * an entry twice changes nothing. */
+typedef struct {
+    engine_t *e;
+    hsearch_state_t *st;
+    int dbid;
+} s_build_t;
+
+static void s_build_entry(void *ctx, dict_entry_t *de) {
+    s_build_t *b = ctx;
+    const vobj_t *o = de->v.val;
+    const vstr_t *k = de->key;
+    if (o->type == OBJ_HASH) s_index_hash(b->e, b->st, b->dbid, k->ptr, k->len, o, 1);
+}
+
+void hsearch_cron(engine_t *e) {
+    hsearch_state_t *st = s_state(e, 0);
+    if (!st || !st->building) return;
+    int64_t start = mono_us(), budget = 400000 / (e->cfg.hz > 0 ? e->cfg.hz : 10);
+    int steps = 0;
+    while (st->bdb < e->ndbs) {
+        db_t *db = &e->dbs[st->bdb];
+        if (db->keys && dict_size(db->keys)) {
+            s_build_t b = {e, st, st->bdb};
+            st->bcursor = dict_scan(db->keys, st->bcursor, s_build_entry, &b);
+        } else {
+            st->bcursor = 0;
         }
-        dict_iter_done(&it);
+        if (st->bcursor == 0) st->bdb++;
+        if (++steps % 32 == 0 && mono_us() - start > budget) return;
     }
+    st->building = 0;
+    st->valid = 1;
+}
+
+void hsearch_info(engine_t *e, buf_t *b) {
+    hsearch_state_t *st = s_state(e, 0);
+    if (!schema_count(e)) return;
+    buf_printf(b, "hsearch_index:status=%s,schemas=%d\r\n",
+               st && st->valid      ? "ready"
+               : st && st->building ? "building"
+                                    : "none",
+               schema_count(e));
 }
 
 /* ===================== queries ===================== */
@@ -590,11 +626,10 @@ static void cmd_hsearch(client_t *c) {
         goto done;
     }
     hsearch_state_t *st = s_state(e, 1);
-    if (!st->valid) s_rebuild(e, st);
     db_t *db = c->db;
     s_matches_t m = {0};
     const proto_arg_t *match_pat = pat->len == 1 && pat->ptr[0] == '*' ? NULL : pat;
-    int *best = s_plan(e, st, db->id, pat, &w);
+    int *best = st->valid ? s_plan(e, st, db->id, pat, &w) : NULL; /* building: scan */
     s_scan_t sc = {e, db, match_pat, &w, &m};
     if (best && w.ngroups == 1) {
         s_cond_visit(st, db->id, &w.conds[best[0]], s_consider_key, &sc);

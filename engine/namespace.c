@@ -211,6 +211,7 @@ static void cmd_namespace_help(client_t *c) {
 }
 
 void core_info_keyspace(engine_t *e, buf_t *b) {
+    if (e->core) hsearch_info(e, b);
     for (int i = e->cfg.databases; i < e->ndbs; i++) {
         db_t *db = &e->dbs[i];
         unsigned long long keys = dict_size(db->keys);

@@ -22,6 +22,12 @@ def hs(r, *args):
     return [(k, dict(zip(f[::2], f[1::2]))) for k, f in out]
 
 
+def schema_set(r, *args):
+    """SCHEMA.SET, then waits until the cron has filled the indexes (INFO keyspace)."""
+    assert r.execute_command("SCHEMA.SET", *args) == "OK"
+    assert wait_until(lambda: r.info("keyspace")["hsearch_index"]["status"] == "ready", 10)
+
+
 def keys(r, *args):
     return [k for k, _ in hs(r, *args)]
 
@@ -45,7 +51,7 @@ def spec_users(r):
 def test_spec_example(clean, indexed):
     r = clean
     if indexed:
-        r.execute_command("SCHEMA.SET", "user:*", "name:string", "age:int", "status:string")
+        schema_set(r, "user:*", "name:string", "age:int", "status:string")
     spec_users(r)
     got = hs(r, "user:*", "WHERE", "age", ">", "18", "AND", "status", "=", "active",
              "LIMIT", 0, 50)
@@ -134,7 +140,7 @@ def test_random_against_model(clean, indexed):
     r = clean
     rng = random.Random(7 + indexed)
     if indexed:
-        r.execute_command("SCHEMA.SET", "p:*", "age:int", "score:float", "city:string")
+        schema_set(r, "p:*", "age:int", "score:float", "city:string")
     data = {}
     pipe = r.pipeline(transaction=False)
     for i in range(400):
@@ -177,7 +183,7 @@ def test_random_against_model(clean, indexed):
 
 def test_index_follows_expiry_flush_and_schema_changes(clean):
     r = clean
-    r.execute_command("SCHEMA.SET", "u:*", "age:int")
+    schema_set(r, "u:*", "age:int")
     r.hset("u:1", "age", 10)
     r.hset("u:2", "age", 20)
     assert keys(r, "u:*", "WHERE", "age", ">", 5) == ["u:1", "u:2"]
@@ -186,7 +192,7 @@ def test_index_follows_expiry_flush_and_schema_changes(clean):
     r.set("u:2", "now a string")
     assert keys(r, "u:*", "WHERE", "age", ">", 5) == []
     r.hset("u:3", "age", 30)
-    r.execute_command("SCHEMA.SET", "u:*", "age:int", "tag:string")
+    schema_set(r, "u:*", "age:int", "tag:string")
     r.hset("u:4", "tag", "x")  # no age: allowed, not required
     assert keys(r, "u:*", "WHERE", "tag", "=", "x", "OR", "age", ">=", 30) == ["u:3", "u:4"]
     r.flushdb()
@@ -198,7 +204,7 @@ def test_index_follows_expiry_flush_and_schema_changes(clean):
 
 def test_namespaces_are_separate(clean):
     r = clean
-    r.execute_command("SCHEMA.SET", "u:*", "age:int")
+    schema_set(r, "u:*", "age:int")
     r.hset("u:1", "age", 1)
     r.execute_command("NAMESPACE", "CREATE", "hsn")
     r.execute_command("NAMESPACE", "USE", "hsn")

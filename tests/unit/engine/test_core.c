@@ -424,6 +424,49 @@ static void test_tags_model(void **state) {
     s_close(&a);
 }
 
+/* ---- HSEARCH indexes filled by the cron ---- */
+
+static void test_hsearch_incremental_build(void **state) {
+    (void)state;
+    s_eng_t a;
+    s_open(&a);
+    char k[32], age[16];
+    for (int i = 0; i < 20000; i++) {
+        snprintf(k, sizeof k, "p:%d", i);
+        snprintf(age, sizeof age, "%d", i % 100);
+        RUN(&a, "HSET", k, "age", age, "city", i % 7 ? "rome" : "oslo");
+    }
+    static char scan[1 << 16];
+    RUN(&a, "HSEARCH", "p:*", "WHERE", "age", ">=", "97", "AND", "city", "=", "oslo");
+    memcpy(scan, s_reply, s_reply_len + 1);
+    CHECK(&a, "+OK\r\n", "SCHEMA.SET", "p:*", "age:int", "city:string");
+    RUN(&a, "INFO", "keyspace");
+    assert_non_null(strstr(s_reply, "hsearch_index:status=building"));
+    a.e->cfg.hz = 500; /* slices of 0.8 ms: the build takes several cron ticks */
+    int ticks = 0;
+    /* writes while the build runs are indexed by the hooks, before or after the scan */
+    RUN(&a, "HSET", "p:0", "age", "99", "city", "oslo");
+    RUN(&a, "DEL", "p:7");
+    for (;;) {
+        RUN(&a, "INFO", "keyspace");
+        if (strstr(s_reply, "status=ready")) break;
+        core_cron(a.e);
+        ticks++;
+        if (ticks == 2) RUN(&a, "HSET", "p:14", "age", "98");
+        assert_true(ticks < 100000);
+    }
+    assert_true(ticks > 1);
+    /* the same answer from the indexes as from a scan (same pattern prefix: indexed) */
+    RUN(&a, "HSEARCH", "p:*", "WHERE", "age", ">=", "97", "AND", "city", "=", "oslo");
+    memcpy(scan, s_reply, s_reply_len + 1);
+    RUN(&a, "HSEARCH", "*", "WHERE", "age", ">=", "97", "AND", "city", "=", "oslo");
+    assert_string_equal(scan, s_reply);
+    assert_non_null(strstr(scan, "$3\r\np:0\r\n"));
+    assert_non_null(strstr(scan, "$4\r\np:14\r\n"));
+    assert_null(strstr(scan, "$3\r\np:7\r\n"));
+    s_close(&a);
+}
+
 /* ---- namespace slots ---- */
 
 static void test_namespace_slots(void **state) {
@@ -458,8 +501,11 @@ static void test_namespace_slots(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_replay_round_trip), cmocka_unit_test(test_snapshot_round_trip),
-        cmocka_unit_test(test_audit_ring),        cmocka_unit_test(test_tags_model),
+        cmocka_unit_test(test_replay_round_trip),
+        cmocka_unit_test(test_snapshot_round_trip),
+        cmocka_unit_test(test_audit_ring),
+        cmocka_unit_test(test_tags_model),
+        cmocka_unit_test(test_hsearch_incremental_build),
         cmocka_unit_test(test_namespace_slots),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
