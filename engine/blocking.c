@@ -2,6 +2,7 @@
  * UNBLOCK): who waits on which key, the order they are served in, their deadlines, and the
  * commands a blocked client sent meanwhile. */
 #include "engine/blocking.h"
+#include "engine/core.h"
 
 #include <limits.h>
 #include <math.h>
@@ -146,7 +147,7 @@ static void s_init(engine_t *e) {
     free(s_bk.pending);
     memset(&s_bk, 0, sizeof s_bk);
     s_bk.e = e;
-    s_bk.ndbs = e->cfg.databases;
+    s_bk.ndbs = e->cfg.databases + ENGINE_NAMESPACES_MAX; /* namespaces too (engine/core.h) */
     s_bk.waits = calloc((size_t)s_bk.ndbs, sizeof *s_bk.waits);
     if (!s_bk.waits) abort();
     s_bk.by_id = dict_new(&s_ids_type);

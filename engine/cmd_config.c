@@ -220,6 +220,10 @@ static const cfg_def_t s_cfgs[] = {
     {"list-compress-depth", K_INT, 0, 0, INT_MAX, CFG_INT(list_compress_depth), NULL, NULL, NULL},
     {"enable-debug-command", K_ENUM, F_IMMUTABLE, 0, 0, CFG_STR(enable_debug_command),
      s_debug_modes, NULL, NULL},
+    /* Vole's audit log (engine/audit.c) */
+    {"audit-max-entries", K_UINT, 0, 1, 100000000, CFG_LL(audit_max_entries), NULL, NULL, NULL},
+    {"audit-value-max-len", K_UINT, 0, 1, 1 << 20, CFG_LL(audit_value_max_len), NULL, NULL,
+     NULL},
     {NULL, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 

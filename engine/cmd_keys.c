@@ -9,6 +9,7 @@
 
 #include "engine/blocking.h"
 #include "engine/commands.h"
+#include "engine/core.h"
 #include "engine/effects.h"
 #include "engine/engine.h"
 #include "engine/multi.h"
@@ -278,6 +279,7 @@ static void s_rename_generic(client_t *c, int nx) {
         db_delete(e, db, dst->ptr, dst->len);
     }
     uint32_t lru = o->lru; /* the value moves: it keeps its access time */
+    core_key_renamed(e, db, src->ptr, src->len, db, dst->ptr, dst->len); /* tags follow */
     o = db_take(e, db, src->ptr, src->len);
     db_add(e, db, dst->ptr, dst->len, o);
     o->lru = lru;
@@ -375,6 +377,7 @@ void cmd_move(client_t *c) {
         return;
     }
     uint32_t lru = o->lru;
+    core_key_renamed(e, src, key->ptr, key->len, dst, key->ptr, key->len); /* tags follow */
     o = db_take(e, src, key->ptr, key->len);
     db_add(e, dst, key->ptr, key->len, o);
     o->lru = lru;
@@ -653,6 +656,7 @@ void cmd_swapdb(client_t *c) {
         /* clients blocked in either database may find their keys there now */
         blocking_scan_db(e, id1);
         blocking_scan_db(e, id2);
+        core_db_swapped(e, id1, id2); /* tags follow their keys (engine/core.h) */
     }
     e->stats.dirty++;
     reply_ok(c);

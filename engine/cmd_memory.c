@@ -61,7 +61,7 @@ static void cmd_memory_stats(client_t *c) {
     engine_memory(e, &m);
     long long keys = 0, overhead = 0;
     int dbs_used = 0;
-    for (int i = 0; i < e->cfg.databases; i++) {
+    for (int i = 0; i < e->ndbs; i++) {
         keys += (long long)dict_size(e->dbs[i].keys);
         if (dict_size(e->dbs[i].keys)) dbs_used++;
     }
@@ -79,7 +79,7 @@ static void cmd_memory_stats(client_t *c) {
     s_kv_ll(c, "lua.caches", 0), pairs++;
     s_kv_ll(c, "functions.caches", 0), pairs++;
     overhead = (long long)m.startup + clients_mem;
-    for (int i = 0; i < e->cfg.databases; i++) {
+    for (int i = 0; i < e->ndbs; i++) {
         db_t *db = &e->dbs[i];
         if (!dict_size(db->keys)) continue;
         char name[32];

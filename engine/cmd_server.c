@@ -13,6 +13,7 @@
 
 #include "engine/blocking.h"
 #include "engine/commands.h"
+#include "engine/core.h"
 #include "engine/effects_backlog.h"
 #include "engine/engine.h"
 #include "engine/persist.h"
@@ -588,6 +589,7 @@ static void s_info_keyspace(engine_t *e, buf_t *b) {
         buf_printf(b, "db%d:keys=%llu,expires=%llu,avg_ttl=%lld\r\n", i, keys,
                    (unsigned long long)dict_size(db->expires), db->avg_ttl);
     }
+    core_info_keyspace(e, b); /* namespaces (engine/core.h) */
 }
 
 /* Sections requested by the arguments (Redis's INFO [section ...]; unknown names add

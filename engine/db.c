@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "engine/blocking.h"
+#include "engine/core.h"
 #include "engine/effects.h"
 #include "engine/engine.h"
 #include "engine/multi.h"
@@ -136,6 +137,7 @@ void db_add(engine_t *e, db_t *db, const char *key, size_t len, vobj_t *val) {
     val->lru = e->lruclock;
     dict_entry_t *de = dict_add(db->keys, vstr_new(key, len), val);
     if (!de) abort(); /* the caller checked absence: a broken invariant, not input */
+    core_key_added(e, db, key, len, val); /* HSEARCH indexes (engine/core.h) */
     blocking_signal_key(e, db, key, len);
     notify_keyspace_event(e, NOTIFY_NEW, "new", key, len, db->id);
 }
@@ -170,6 +172,7 @@ void db_set(engine_t *e, db_t *db, const char *key, size_t len, vobj_t *val, int
 
 int db_delete(engine_t *e, db_t *db, const char *key, size_t len) {
     if (dict_size(db->keys) == 0) return 0;
+    core_key_removed(e, db, key, len); /* tags, HSEARCH indexes (engine/core.h) */
     s_lkey_t lk;
     const vstr_t *k = s_lkey(&lk, key, len);
     /* the expires entry shares the key string: unlink it first */
@@ -181,6 +184,7 @@ int db_delete(engine_t *e, db_t *db, const char *key, size_t len) {
 
 vobj_t *db_take(engine_t *e, db_t *db, const char *key, size_t len) {
     if (dict_size(db->keys) == 0) return NULL;
+    core_key_removed(e, db, key, len); /* tags, HSEARCH indexes (engine/core.h) */
     s_lkey_t lk;
     const vstr_t *k = s_lkey(&lk, key, len);
     if (dict_size(db->expires)) dict_delete(db->expires, k);
@@ -196,7 +200,8 @@ vobj_t *db_take(engine_t *e, db_t *db, const char *key, size_t len) {
 long long db_flush(engine_t *e, int dbid) {
     long long removed = 0;
     signal_flushed_db(e, dbid);
-    for (int i = 0; i < e->cfg.databases; i++) {
+    core_db_flushed(e, dbid); /* tags, indexes, delayed keys (engine/core.h) */
+    for (int i = 0; i < e->ndbs; i++) {
         if (dbid != -1 && i != dbid) continue;
         db_t *db = &e->dbs[i];
         removed += (long long)dict_size(db->keys);
@@ -229,8 +234,9 @@ void db_active_expire(engine_t *e, int64_t budget_us) {
     if (e->loading) return; /* see db_expire_if_needed */
     int64_t start = mono_us();
     int64_t now = now_ms();
-    for (int i = 0; i < e->cfg.databases; i++) {
+    for (int i = 0; i < e->ndbs; i++) {
         db_t *db = &e->dbs[i];
+        if (!db->expires) continue; /* a namespace slot never used */
         for (;;) {
             if (dict_size(db->expires) == 0) break;
             s_sample_t s = {.n = 0};

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/core.h"
 #include "engine/effects.h"
 #include "engine/effects_backlog.h"
 #include "engine/streams.h"
@@ -126,6 +127,7 @@ void effects_cmd_end(client_t *c, const command_t *cmd, long long dirty_before) 
     effects_t *fx = s_fx(e);
     if (!fx->explicit_set && e->stats.dirty != dirty_before && (cmd->flagbits & CMD_WRITE))
         s_put_cmd(fx, c->db ? c->db->id : 0, c->argc, c->argv);
+    core_after_command(c, cmd, dirty_before); /* the audit log, in the same unit (core.h) */
     fx->explicit_set = 0;
     effects_unit_end(e);
 }

@@ -14,6 +14,7 @@
 #include <zmq.h>
 
 #include "engine/blocking.h"
+#include "engine/core.h"
 #include "engine/effects_backlog.h"
 #include "engine/engine.h"
 #include "engine/monitor.h"
@@ -49,6 +50,8 @@ void engine_config_defaults(engine_config_t *cfg) {
     cfg->list_compress_depth = 0;
     cfg->hll_sparse_max_bytes = 3000;
     cfg->active_expire = 1;
+    cfg->audit_max_entries = 10000;
+    cfg->audit_value_max_len = 128;
     snprintf(cfg->dir, sizeof cfg->dir, ".");
 }
 
@@ -71,7 +74,8 @@ static engine_t *s_engine_new(const engine_config_t *cfg) {
     if (getrandom(seed, sizeof seed, 0) != (ssize_t)sizeof seed)
         for (int i = 0; i < 16; i++) seed[i] = (uint8_t)(now_us() >> (i % 8));
     dict_set_seed(seed);
-    e->dbs = calloc((size_t)e->cfg.databases, sizeof(db_t));
+    /* room for the namespaces too: a db_t never moves (engine/core.h) */
+    e->dbs = calloc((size_t)e->cfg.databases + ENGINE_NAMESPACES_MAX, sizeof(db_t));
     if (!e->dbs) abort();
     e->ndbs = e->cfg.databases;
     for (int i = 0; i < e->cfg.databases; i++) {
@@ -631,6 +635,7 @@ static void s_cron(engine_t *e) {
         if (dict_is_rehashing(db->keys)) dict_rehash_ms(db->keys, 1);
         if (dict_is_rehashing(db->expires)) dict_rehash_ms(db->expires, 1);
     }
+    core_cron(e); /* delayed keys, namespaces' dicts (engine/core.h) */
 }
 
 static void s_heartbeat(engine_t *e) {
@@ -905,6 +910,7 @@ void engine_free(engine_t *e) {
         dict_destroy(&e->dbs[i].keys);
         free(e->dbs[i].name);
     }
+    core_free(e); /* engine/core.h */
     free(e->dbs);
     effects_free(e);
     persist_free(e);

@@ -380,6 +380,7 @@ typedef struct engine_config {
     char dir[512];
     char run_dir[512];
     char bind_addr[128]; /* the RESP address, for INFO */
+    long long audit_max_entries, audit_value_max_len; /* engine/audit.c */
 } engine_config_t;
 
 struct engine {
@@ -403,6 +404,7 @@ struct engine {
     void *effects;   /* the effect stream (engine/effects_backlog.h) */
     int loading;     /* replaying effects/snapshot: nothing is recorded, clients get -LOADING */
     client_t *loader; /* the internal client that replays effects */
+    void *core;       /* namespaces, delayed keys, tags, schemas, audit (engine/core.h) */
     uint64_t durable_seq; /* the persister has fsynced every effect up to this one */
     long long loading_start_ms, loaded_units;
     void *persist; /* snapshot children, save status, persistence errors (engine/persist.c) */

@@ -94,7 +94,7 @@ static size_t s_evict(engine_t *e, size_t need) {
     int idle_rounds = 0;
     while (freed < need && idle_rounds < 2) {
         int evicted = 0;
-        for (int i = 0; i < e->cfg.databases && freed < need; i++) {
+        for (int i = 0; i < e->ndbs && freed < need; i++) { /* namespaces too */
             db_t *db = &e->dbs[i];
             int64_t score;
             vstr_t *k = s_pick(db, policy, &score);

@@ -278,7 +278,7 @@ static void s_touch_all(engine_t *e, db_t *emptied, db_t *replaced_with) {
 }
 
 void multi_touch_db(engine_t *e, int dbid) {
-    for (int i = 0; i < e->cfg.databases && i < s_nindex; i++)
+    for (int i = 0; i < e->ndbs && i < s_nindex; i++)
         if (dbid == -1 || dbid == i) s_touch_all(e, &e->dbs[i], NULL);
 }
 

@@ -4,12 +4,14 @@
  * Memory stays bounded both ways: the writer holds one staging block, the reader a window
  * that only grows to the longest single string it has to hand out. */
 #include "engine/snapshot.h"
+#include "engine/core.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <stdarg.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -648,37 +650,11 @@ static int s_get_str(snap_reader_t *r, char *dst, size_t cap, const char *what) 
     return 0;
 }
 
-/* The database a namespace's keys go to: an existing one of that name, else a new one. The
- * engine's array grows, so the clients' database pointers are moved along (at load time no
- * client is blocked or inside a transaction). */
-static db_t *s_namespace_db(engine_t *e, const char *name) {
-    for (int i = e->cfg.databases; i < e->ndbs; i++)
-        if (e->dbs[i].name && strcmp(e->dbs[i].name, name) == 0) return &e->dbs[i];
-    uintptr_t old = (uintptr_t)e->dbs, old_end = old + (size_t)e->ndbs * sizeof(db_t);
-    db_t *dbs = s_xrealloc(e->dbs, (size_t)(e->ndbs + 1) * sizeof(db_t));
-    if ((uintptr_t)dbs != old) {
-        for (frontend_t *fe = e->frontends; fe; fe = fe->next) {
-            dict_iter_t it;
-            dict_entry_t *de;
-            dict_iter_init(&it, fe->clients);
-            while ((de = dict_iter_next(&it)) != NULL) {
-                client_t *c = de->v.val;
-                uintptr_t at = (uintptr_t)c->db;
-                if (at >= old && at < old_end) c->db = dbs + (at - old) / sizeof(db_t);
-            }
-            dict_iter_done(&it);
-        }
-    }
-    e->dbs = dbs;
-    db_t *db = &e->dbs[e->ndbs];
-    memset(db, 0, sizeof *db);
-    db->id = e->ndbs;
-    db->name = strdup(name);
-    db->keys = dict_new(e->dbs[0].keys->type);
-    db->expires = dict_new(e->dbs[0].expires->type);
-    if (!db->name) abort();
-    e->ndbs++;
-    return db;
+/* The database a namespace's keys go to: its saved slot (effects after the snapshot name
+ * databases by number), made a namespace of that name (engine/core.h: e->dbs never moves). */
+static db_t *s_namespace_db(engine_t *e, uint64_t id, const char *name) {
+    if (id > INT_MAX) return NULL;
+    return namespace_slot(e, (int)id, name, strlen(name));
 }
 
 /* A key as text for messages: at most cap-4 bytes, unprintable ones as '?'. */
@@ -724,7 +700,10 @@ static int s_read_db(s_load_t *L) {
     } else {
         db_t *db;
         if (named) {
-            db = s_namespace_db(e, name);
+            db = s_namespace_db(e, id, name);
+            if (!db)
+                return s_failf(r, "namespace %s: slot %" PRIu64 " out of range or taken", name,
+                               id);
         } else {
             if (id >= (uint64_t)e->cfg.databases)
                 return s_failf(r, "database %" PRIu64 " out of range (databases is %d)", id,

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "engine/commands.h"
+#include "engine/core.h"
 #include "engine/effects.h"
 #include "engine/ds/fvpack.h"
 #include "engine/snapshot.h"
@@ -440,12 +441,15 @@ static void s_written(client_t *c, const proto_arg_t *key, const char *event, lo
     c->eng->stats.dirty += dirty;
 }
 
-/* The hash at key for a write, created (and added to the keyspace) when missing; NULL after
- * replying WRONGTYPE. */
-static vobj_t *s_lookup_write_or_create(client_t *c, const proto_arg_t *key) {
+/* The hash at key for a write of the n strings of fv (field/value pairs), created (and added
+ * to the keyspace) when missing; NULL after replying WRONGTYPE or a schema violation. */
+static vobj_t *s_lookup_write_or_create(client_t *c, const proto_arg_t *key,
+                                        const proto_arg_t *fv, int n) {
     int wrongtype;
     vobj_t *o = lookup_write_or_reply_type(c, key, OBJ_HASH, &wrongtype);
     if (wrongtype) return NULL;
+    /* schemas and HSEARCH indexes (engine/core.h): nothing is written on a violation */
+    if (core_hash_write(c, key, o, fv, n) < 0) return NULL;
     if (!o) {
         o = hash_type_create();
         db_add(c->eng, c->db, key->ptr, key->len, o);
@@ -466,7 +470,7 @@ static void s_hset_generic(client_t *c, int is_hmset) {
         return;
     }
     const proto_arg_t *key = &c->argv[1];
-    vobj_t *o = s_lookup_write_or_create(c, key);
+    vobj_t *o = s_lookup_write_or_create(c, key, &c->argv[2], c->argc - 2);
     if (!o) return;
     const engine_config_t *cfg = &c->eng->cfg;
     hash_type_try_conversion(cfg, o, &c->argv[2], c->argc - 2);
@@ -486,12 +490,15 @@ static void cmd_hmset(client_t *c) { s_hset_generic(c, 1); }
 
 static void cmd_hsetnx(client_t *c) {
     const proto_arg_t *key = &c->argv[1], *f = &c->argv[2], *v = &c->argv[3];
-    vobj_t *o = s_lookup_write_or_create(c, key);
-    if (!o) return;
-    if (hash_type_exists(o, f->ptr, f->len)) {
+    int wrongtype;
+    vobj_t *o = lookup_write_or_reply_type(c, key, OBJ_HASH, &wrongtype);
+    if (wrongtype) return;
+    if (o && hash_type_exists(o, f->ptr, f->len)) {
         reply_int(c, 0);
         return;
     }
+    o = s_lookup_write_or_create(c, key, f, 2);
+    if (!o) return;
     const engine_config_t *cfg = &c->eng->cfg;
     hash_type_try_conversion(cfg, o, f, 2);
     hash_type_set(cfg, o, f->ptr, f->len, v->ptr, v->len);
@@ -586,11 +593,12 @@ static void cmd_hincrby(client_t *c) {
     const proto_arg_t *key = &c->argv[1], *f = &c->argv[2];
     long long incr, value = 0;
     if (arg_ll_or_reply(c, &c->argv[3], &incr, NULL)) return;
-    vobj_t *o = s_lookup_write_or_create(c, key);
-    if (!o) return;
+    int wrongtype;
+    vobj_t *o = lookup_write_or_reply_type(c, key, OBJ_HASH, &wrongtype);
+    if (wrongtype) return;
     const char *v;
     size_t vlen;
-    if (hash_type_get(o, f->ptr, f->len, &v, &vlen) && !str_to_ll(v, vlen, &value)) {
+    if (o && hash_type_get(o, f->ptr, f->len, &v, &vlen) && !str_to_ll(v, vlen, &value)) {
         reply_error(c, "hash value is not an integer");
         return;
     }
@@ -602,6 +610,8 @@ static void cmd_hincrby(client_t *c) {
     value += incr;
     char buf[24];
     int n = ll_to_str(buf, value);
+    proto_arg_t fv[2] = {*f, {buf, (size_t)n}};
+    if (!(o = s_lookup_write_or_create(c, key, fv, 2))) return;
     hash_type_set(&c->eng->cfg, o, f->ptr, f->len, buf, (size_t)n);
     reply_int(c, value);
     s_written(c, key, "hincrby", 1);
@@ -615,11 +625,12 @@ static void cmd_hincrbyfloat(client_t *c) {
         reply_error(c, "value is NaN or Infinity");
         return;
     }
-    vobj_t *o = s_lookup_write_or_create(c, key);
-    if (!o) return;
+    int wrongtype;
+    vobj_t *o = lookup_write_or_reply_type(c, key, OBJ_HASH, &wrongtype);
+    if (wrongtype) return;
     const char *v;
     size_t vlen;
-    if (hash_type_get(o, f->ptr, f->len, &v, &vlen) && !str_to_ld(v, vlen, &value)) {
+    if (o && hash_type_get(o, f->ptr, f->len, &v, &vlen) && !str_to_ld(v, vlen, &value)) {
         reply_error(c, "hash value is not a float");
         return;
     }
@@ -631,6 +642,8 @@ static void cmd_hincrbyfloat(client_t *c) {
     char buf[LD_CHARS_MAX];
     int n = ld_to_str_human(buf, sizeof buf, value);
     if (n < 0) n = 0;
+    proto_arg_t fv[2] = {*f, {buf, (size_t)n}};
+    if (!(o = s_lookup_write_or_create(c, key, fv, 2))) return;
     hash_type_set(&c->eng->cfg, o, f->ptr, f->len, buf, (size_t)n);
     reply_bulk(c, buf, (size_t)n);
     s_written(c, key, "hincrbyfloat", 1);

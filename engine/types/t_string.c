@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "engine/commands.h"
+#include "engine/core.h"
 #include "engine/effects.h"
 #include "engine/engine.h"
 #include "engine/snapshot.h"
@@ -225,6 +226,7 @@ void cmd_get(client_t *c) { s_get_generic(c, &c->argv[1]); }
 void cmd_set(client_t *c) {
     int flags = 0;
     const proto_arg_t *expire = NULL;
+    if (core_set_intercept(c)) return; /* SET ... AFTER seconds: a delayed key (engine/core.h) */
     if (s_parse_opts_or_reply(c, 3, 1, &flags, &expire)) return;
     s_set_generic(c, &c->argv[1], &c->argv[2], flags, expire, "set", 0);
 }

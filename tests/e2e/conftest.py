@@ -42,3 +42,22 @@ def opened():
     yield conns
     for c in conns:
         c.close()
+
+
+@pytest.fixture(scope="module")
+def vole_server(server_args):
+    """Vole alone, for Vole's own commands (no Redis oracle: the tests state the semantics)."""
+    from lib.vole_proc import start_vole
+    v = start_vole(extra_args=server_args)
+    yield v
+    rc = v.stop()
+    assert rc == 0, f"server exited with {rc}\n{v.log_tail()}"
+
+
+@pytest.fixture
+def vr(vole_server):
+    """A decoding redis-py client on a flushed vole_server (RESP2)."""
+    r = vole_server.client(decode_responses=True)
+    r.flushall()
+    yield r
+    r.close()
