@@ -268,8 +268,8 @@ static int s_parse_bracket(s_parser_t *ps, jp_step_t *st) {
 }
 
 static int s_is_name_char(int ch, int in_filter) {
-    if (ch < 0 || ch == '.' || ch == '[' || ch == ']') return 0;
-    if (in_filter && strchr(" \t()!=<>&|,~'\"", ch)) return 0;
+    if (ch < 0 || ch == '.' || ch == '[' || ch == ']' || ch == ' ' || ch == '\t') return 0;
+    if (in_filter && strchr("()!=<>&|,~'\"", ch)) return 0;
     return 1;
 }
 
