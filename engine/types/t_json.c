@@ -6,6 +6,7 @@
  * Documents are kept as trees, not text: updates at a path touch only the nodes involved. */
 #include "engine/types/t_json.h"
 
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -72,9 +73,11 @@ void json_type_format_double(buf_t *b, double d) {
         buf_append_str(b, signbit(d) ? "-0.0" : "0.0");
         return;
     }
-    /* shortest digits that read back as d, then ryu's layout as serde_json prints it */
+    /* shortest digits that read back as d, then ryu's layout as serde_json prints it. When
+     * the shortest form has at most 15 digits, rounding to 15 gives it (plus zeros, dropped
+     * below): a normal double's relative spacing is below half a unit of the 15th digit. */
     char tmp[40];
-    for (int prec = 1; prec <= 17; prec++) {
+    for (int prec = fabs(d) < DBL_MIN ? 1 : 15; prec <= 17; prec++) { /* subnormals: all */
         snprintf(tmp, sizeof tmp, "%.*e", prec - 1, d);
         if (strtod(tmp, NULL) == d) break;
     }
