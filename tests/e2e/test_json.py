@@ -433,3 +433,39 @@ def test_memory_usage(r):
     cmd(r, "JSON.SET", "k", "$", json.dumps({"f%d" % i: "v" * 20 for i in range(20)}))
     n = cmd(r, "MEMORY", "USAGE", "k")
     assert 1000 < n < 10000
+
+
+def test_random_commands_keep_documents_valid(r):
+    """Random commands with random paths and values (seeded): every reply is a value or an
+    error, the server stays up, and the document always reads back as valid JSON."""
+    import random
+    rnd = random.Random(7)
+    paths = ["$", ".", "$.a", ".a", "a", "$.a[0]", "$.a[-1]", "$..a", "$..*", "$.*", "$.b.c",
+             "$.a[*]", "$.a[1:3]", "$..[?(@ > 1)]", "$.a[?(@.x == 1)]", "$['a','b']", ".b.c",
+             "$..c", "$.z", "$.a[0].x", "$..x", "$[0]", "$.b[?(@ != null)]"]
+    values = ['1', '2.5', '"s"', 'true', 'null', '[]', '{}', '[1,2,{"x":1}]', '{"a":[1,{"x":2}]}',
+              '{"c":{"a":3}}', '[[1],[2,[3]]]', '"x\\u0000y"', '-7', '1e300']
+    commands = [
+        lambda p, v: ("JSON.SET", "f", p, v), lambda p, v: ("JSON.GET", "f", p),
+        lambda p, v: ("JSON.DEL", "f", p), lambda p, v: ("JSON.NUMINCRBY", "f", p, "3"),
+        lambda p, v: ("JSON.NUMMULTBY", "f", p, "-2"), lambda p, v: ("JSON.STRAPPEND", "f", p, '"ab"'),
+        lambda p, v: ("JSON.ARRAPPEND", "f", p, v, v), lambda p, v: ("JSON.ARRINSERT", "f", p, "0", v),
+        lambda p, v: ("JSON.ARRPOP", "f", p), lambda p, v: ("JSON.ARRTRIM", "f", p, "0", "1"),
+        lambda p, v: ("JSON.ARRINDEX", "f", p, v), lambda p, v: ("JSON.CLEAR", "f", p),
+        lambda p, v: ("JSON.TOGGLE", "f", p), lambda p, v: ("JSON.MERGE", "f", p, v),
+        lambda p, v: ("JSON.OBJKEYS", "f", p), lambda p, v: ("JSON.OBJLEN", "f", p),
+        lambda p, v: ("JSON.ARRLEN", "f", p), lambda p, v: ("JSON.STRLEN", "f", p),
+        lambda p, v: ("JSON.TYPE", "f", p), lambda p, v: ("JSON.KEYS", "f", p),
+    ]
+    for i in range(3000):
+        if i % 50 == 0:
+            cmd(r, "JSON.SET", "f", "$", rnd.choice(values[5:]))
+        c = rnd.choice(commands)(rnd.choice(paths), rnd.choice(values))
+        try:
+            cmd(r, *c)
+        except redis.ResponseError:
+            pass
+        text = cmd(r, "JSON.GET", "f")
+        if text is not None:
+            json.loads(text)
+    assert cmd(r, "PING") is True
