@@ -352,10 +352,15 @@ static int s_path_or_reply(client_t *c, const proto_arg_t *a, s_path_t *p) {
     return -1;
 }
 
-/* The default path of commands whose path is optional: "." (legacy root). */
+/* The default path of commands whose path is optional: "." (the legacy root) in RESP2,
+ * "$" in RESP3, as RedisJSON. */
+static const proto_arg_t *s_default_path(const client_t *c) {
+    static const proto_arg_t dot = {".", 1}, dollar = {"$", 1};
+    return c->resp == 3 ? &dollar : &dot;
+}
+
 static int s_opt_path_or_reply(client_t *c, int idx, s_path_t *p) {
-    static const proto_arg_t dot = {".", 1};
-    return s_path_or_reply(c, idx < c->argc ? &c->argv[idx] : &dot, p);
+    return s_path_or_reply(c, idx < c->argc ? &c->argv[idx] : s_default_path(c), p);
 }
 
 static json_t *s_value_or_reply(client_t *c, const proto_arg_t *a) {
@@ -678,8 +683,7 @@ static void cmd_json_get(client_t *c) {
             paths[npaths++] = a;
         }
     }
-    static const proto_arg_t dot = {".", 1};
-    if (npaths == 0) paths[npaths++] = &dot;
+    if (npaths == 0) paths[npaths++] = s_default_path(c);
     const json_fmt_t *fmt = anyfmt ? &f : NULL;
 
     s_path_t *ps = calloc((size_t)npaths, sizeof *ps);
@@ -772,7 +776,10 @@ static void cmd_json_type(client_t *c) {
         else reply_null(c);
     } else {
         reply_array(c, (long long)m.n);
-        for (size_t i = 0; i < m.n; i++) reply_bulk_cstr(c, json_type_name(m.v[i].node));
+        for (size_t i = 0; i < m.n; i++) {
+            if (c->resp == 3) reply_array(c, 1); /* RESP3: one array per match */
+            reply_bulk_cstr(c, json_type_name(m.v[i].node));
+        }
     }
     jp_matches_free(&m);
 done:
@@ -960,7 +967,12 @@ static void s_reply_ans(client_t *c, s_ans_t *a) {
     case ANS_NULL: reply_null(c); break;
     case ANS_INT: reply_int(c, a->i); break;
     case ANS_STR: reply_bulk_cstr(c, a->s); break;
-    case ANS_JSON: s_reply_serialized(c, a->v, NULL); break;
+    case ANS_JSON:
+        /* NUMINCRBY's numbers are RESP3 numbers; everything else is JSON text */
+        if (c->resp == 3 && json_is_integer(a->v)) reply_int(c, json_integer_value(a->v));
+        else if (c->resp == 3 && json_is_real(a->v)) reply_double(c, json_real_value(a->v));
+        else s_reply_serialized(c, a->v, NULL);
+        break;
     }
 }
 
@@ -1001,7 +1013,8 @@ static void s_run_op(client_t *c, s_op_t *op, int path_idx) {
     }
     s_pin(&m);
     s_ans_t last = {ANS_NULL, 0, NULL, NULL};
-    json_t *all = op->json_reply ? json_array() : NULL;
+    /* NUMINCRBY in RESP2 answers with one JSON text; in RESP3 with numbers */
+    json_t *all = op->json_reply && c->resp == 2 ? json_array() : NULL;
     if (!p.legacy && !all) reply_array(c, (long long)m.n);
     int changed = 0;
     for (size_t i = 0; i < m.n; i++) {

@@ -469,3 +469,25 @@ def test_random_commands_keep_documents_valid(r):
         if text is not None:
             json.loads(text)
     assert cmd(r, "PING") is True
+
+
+def test_resp3_shapes(server, r):
+    """RESP3 (RedisJSON's RESP3 guide): the default path is $, numbers from NUMINCRBY are
+    numbers, JSON.TYPE gives one array per match."""
+    from lib.resp_raw import RawConn
+    c = RawConn(server)
+    try:
+        assert c.call("HELLO", "3").startswith(b"%")
+        assert c.call("JSON.SET", "k", "$", '{"a":1,"b":[1],"c":1.5}') == b"+OK\r\n"
+        assert c.call("JSON.GET", "k") == b'$25\r\n[{"a":1,"b":[1],"c":1.5}]\r\n'
+        assert c.call("JSON.NUMINCRBY", "k", "$.*", "2") == b"*3\r\n:3\r\n_\r\n,3.5\r\n"
+        assert c.call("JSON.NUMINCRBY", "k", ".c", "1") == b",4.5\r\n"
+        assert c.call("JSON.NUMINCRBY", "k", ".a", "1") == b":4\r\n"
+        assert c.call("JSON.TYPE", "k", "$.a") == b"*1\r\n*1\r\n$7\r\ninteger\r\n"
+        assert c.call("JSON.TYPE", "k") == b"*1\r\n*1\r\n$6\r\nobject\r\n"
+        assert c.call("JSON.ARRLEN", "k") == b"*1\r\n_\r\n"
+        assert c.call("JSON.OBJLEN", "k") == b"*1\r\n:3\r\n"
+        assert c.call("JSON.TOGGLE", "k", "$.a") == b"*1\r\n_\r\n"
+        assert c.call("JSON.DEL", "k") == b":1\r\n"
+    finally:
+        c.close()
