@@ -199,7 +199,7 @@ static int s_parse_int(s_parser_t *ps, long long *v) {
     return 0;
 }
 
-static jp_expr_t *s_parse_or(s_parser_t *ps, json_t *none);
+static jp_expr_t *s_parse_or(s_parser_t *ps);
 static int s_parse_steps(s_parser_t *ps, jp_path_t *p, int in_filter);
 
 /* Inside [...] after '[': names, indexes, a slice, * or a filter. */
@@ -212,7 +212,7 @@ static int s_parse_bracket(s_parser_t *ps, jp_step_t *st) {
     } else if (ch == '?') {
         ps->pos++;
         st->kind = ST_FILTER;
-        st->filter = s_parse_or(ps, NULL);
+        st->filter = s_parse_or(ps);
         if (!st->filter) return -1;
     } else if (ch == '\'' || ch == '"') {
         st->kind = ST_NAMES;
@@ -417,7 +417,7 @@ static jp_expr_t *s_parse_unary(s_parser_t *ps) {
         }
     } else if (s_peek(ps) == '(') {
         ps->pos++;
-        x = s_parse_or(ps, NULL);
+        x = s_parse_or(ps);
         if (x && !s_eat(ps, ')')) {
             s_fail(ps, "expected ')'");
             s_expr_free(x);
@@ -452,18 +452,21 @@ static jp_expr_t *s_parse_unary(s_parser_t *ps) {
     return x;
 }
 
-static jp_expr_t *s_parse_and(s_parser_t *ps) {
-    jp_expr_t *l = s_parse_unary(ps);
+/* level 0: a || b || ...; level 1: a && b && ...; below: unary terms. */
+static jp_expr_t *s_parse_binary(s_parser_t *ps, int level) {
+    static const char *tok[2] = {"||", "&&"};
+    static const int op[2] = {EX_OR, EX_AND};
+    jp_expr_t *l = level == 0 ? s_parse_binary(ps, 1) : s_parse_unary(ps);
     while (l) {
         s_skip_ws(ps);
-        if (!(ps->len - ps->pos >= 2 && memcmp(ps->s + ps->pos, "&&", 2) == 0)) break;
+        if (!(ps->len - ps->pos >= 2 && memcmp(ps->s + ps->pos, tok[level], 2) == 0)) break;
         ps->pos += 2;
-        jp_expr_t *r = s_parse_unary(ps);
+        jp_expr_t *r = level == 0 ? s_parse_binary(ps, 1) : s_parse_unary(ps);
         if (!r) {
             s_expr_free(l);
             return NULL;
         }
-        jp_expr_t *x = s_new_expr(EX_AND);
+        jp_expr_t *x = s_new_expr(op[level]);
         x->l = l;
         x->r = r;
         l = x;
@@ -471,25 +474,7 @@ static jp_expr_t *s_parse_and(s_parser_t *ps) {
     return l;
 }
 
-static jp_expr_t *s_parse_or(s_parser_t *ps, json_t *none) {
-    (void)none;
-    jp_expr_t *l = s_parse_and(ps);
-    while (l) {
-        s_skip_ws(ps);
-        if (!(ps->len - ps->pos >= 2 && memcmp(ps->s + ps->pos, "||", 2) == 0)) break;
-        ps->pos += 2;
-        jp_expr_t *r = s_parse_and(ps);
-        if (!r) {
-            s_expr_free(l);
-            return NULL;
-        }
-        jp_expr_t *x = s_new_expr(EX_OR);
-        x->l = l;
-        x->r = r;
-        l = x;
-    }
-    return l;
-}
+static jp_expr_t *s_parse_or(s_parser_t *ps) { return s_parse_binary(ps, 0); }
 
 jp_path_t *jp_compile(const char *path, size_t len, char *err, size_t errlen) {
     s_parser_t ps = {path, len, 0, err, errlen, 0, 0};

@@ -380,6 +380,38 @@ static vobj_t *s_doc_write(client_t *c, const proto_arg_t *key, int *wrongtype) 
     return lookup_write_or_reply_type(c, key, OBJ_JSON, wrongtype);
 }
 
+/* The matches of a path over a document, evaluated once per command. */
+static void s_eval(const s_path_t *p, json_t *doc, jp_matches_t *m) { jp_eval(p->jp, doc, 0, m); }
+
+/* Read commands with an optional path (argv[2]): parses it and looks the document up.
+ * Returns 1 with both, 0 when the key is missing (nothing replied yet), -1 after replying
+ * (bad path, wrong type). With >= 0 the caller frees p. */
+static int s_read_begin(client_t *c, s_path_t *p, json_t **doc) {
+    if (s_opt_path_or_reply(c, 2, p)) return -1;
+    int wrongtype;
+    *doc = s_doc_read(c, &c->argv[1], &wrongtype);
+    if (wrongtype) {
+        s_path_free(p);
+        return -1;
+    }
+    return *doc ? 1 : 0;
+}
+
+/* s_read_begin, then nil for a missing key, else the path's matches in m: returns 1 when
+ * the caller has matches to answer with (and frees p and m), 0 when all is done. */
+static int s_read_matches(client_t *c, s_path_t *p, jp_matches_t *m) {
+    json_t *doc;
+    int found = s_read_begin(c, p, &doc);
+    if (found < 0) return 0;
+    if (!found) {
+        reply_null(c);
+        s_path_free(p);
+        return 0;
+    }
+    s_eval(p, doc, m);
+    return 1;
+}
+
 /* For commands that need the key to exist: replies the RedisJSON error when it does not. */
 static vobj_t *s_doc_write_existing(client_t *c, const proto_arg_t *key) {
     int wrongtype;
@@ -448,9 +480,6 @@ static void s_reply_serialized(client_t *c, const json_t *v, const json_fmt_t *f
     reply_bulk(c, b.data, b.len);
     buf_free(&b);
 }
-
-/* The matches of a path over a document, evaluated once per command. */
-static void s_eval(const s_path_t *p, json_t *doc, jp_matches_t *m) { jp_eval(p->jp, doc, 0, m); }
 
 /* The first match of type t (or any type when t < 0) for a legacy path, else replies the
  * "does not exist" error naming path; NULL then. */
@@ -761,16 +790,8 @@ static void cmd_json_mget(client_t *c) {
 
 static void cmd_json_type(client_t *c) {
     s_path_t p;
-    if (s_opt_path_or_reply(c, 2, &p)) return;
-    int wrongtype;
-    json_t *doc = s_doc_read(c, &c->argv[1], &wrongtype);
-    if (wrongtype) goto done;
-    if (!doc) {
-        reply_null(c);
-        goto done;
-    }
     jp_matches_t m = {0};
-    s_eval(&p, doc, &m);
+    if (!s_read_matches(c, &p, &m)) return;
     if (p.legacy) {
         if (m.n) reply_bulk_cstr(c, json_type_name(m.v[0].node));
         else reply_null(c);
@@ -782,7 +803,6 @@ static void cmd_json_type(client_t *c) {
         }
     }
     jp_matches_free(&m);
-done:
     s_path_free(&p);
 }
 
@@ -1305,11 +1325,10 @@ typedef struct {
 
 static void s_read_op(client_t *c, const s_read_t *r) {
     s_path_t p;
-    if (s_opt_path_or_reply(c, 2, &p)) return;
-    int wrongtype;
-    json_t *doc = s_doc_read(c, &c->argv[1], &wrongtype);
-    if (wrongtype) goto done;
-    if (!doc) {
+    json_t *doc;
+    int found = s_read_begin(c, &p, &doc);
+    if (found < 0) return;
+    if (!found) {
         if (p.legacy) reply_null(c);
         else if (r->dollar_nokey_patherr)
             reply_errorf(c, "Path '%s' does not exist or not an %s", p.fixed, r->expected);
@@ -1439,21 +1458,12 @@ done:
  * array (the spec's form; JSON.OBJKEYS is RedisJSON's per-match form). */
 static void cmd_json_keys(client_t *c) {
     s_path_t p;
-    if (s_opt_path_or_reply(c, 2, &p)) return;
-    int wrongtype;
-    json_t *doc = s_doc_read(c, &c->argv[1], &wrongtype);
-    if (wrongtype) goto done;
-    if (!doc) {
-        reply_null(c);
-        goto done;
-    }
     jp_matches_t m = {0};
-    s_eval(&p, doc, &m);
+    if (!s_read_matches(c, &p, &m)) return;
     if (m.n == 0) reply_array(c, 0);
     else if (!json_is_object(m.v[0].node)) s_reply_wrong_type(c, "object", m.v[0].node);
     else s_answer_keys(c, m.v[0].node);
     jp_matches_free(&m);
-done:
     s_path_free(&p);
 }
 
