@@ -44,6 +44,8 @@ struct jp_expr {
     int op, cmp;
     jp_expr_t *l, *r;
     jp_term_t a, b;
+    regex_t *re; /* =~ with a literal pattern: compiled once (NULL: invalid pattern) */
+    int re_bad;
 };
 
 static void *s_xrealloc(void *p, size_t n) {
@@ -53,6 +55,21 @@ static void *s_xrealloc(void *p, size_t n) {
 }
 
 static void s_expr_free(jp_expr_t *x);
+
+/* A POSIX extended regex; a "(?i)" prefix makes it case-insensitive. NULL when invalid. */
+static regex_t *s_regex_new(const char *p) {
+    int flags = REG_EXTENDED | REG_NOSUB;
+    if (strncmp(p, "(?i)", 4) == 0) {
+        flags |= REG_ICASE;
+        p += 4;
+    }
+    regex_t *re = s_xrealloc(NULL, sizeof *re);
+    if (regcomp(re, p, flags) != 0) {
+        free(re);
+        return NULL;
+    }
+    return re;
+}
 
 static void s_step_free(jp_step_t *st) {
     for (size_t i = 0; i < st->n && st->names; i++) free(st->names[i]);
@@ -80,6 +97,10 @@ static void s_expr_free(jp_expr_t *x) {
     s_expr_free(x->r);
     s_term_free(&x->a);
     s_term_free(&x->b);
+    if (x->re) {
+        regfree(x->re);
+        free(x->re);
+    }
     free(x);
 }
 
@@ -437,6 +458,9 @@ static jp_expr_t *s_parse_unary(s_parser_t *ps) {
                 if (s_parse_term(ps, &x->b)) {
                     s_expr_free(x);
                     x = NULL;
+                } else if (op == C_RE && x->b.kind == T_LIT && json_is_string(x->b.lit)) {
+                    x->re = s_regex_new(json_string_value(x->b.lit));
+                    x->re_bad = x->re == NULL;
                 }
             } else {
                 ps->pos = save;
@@ -568,18 +592,14 @@ static json_t *s_term_value(const jp_term_t *t, json_t *item, json_t *root) {
     return v;
 }
 
-static int s_regex_match(const json_t *s, const json_t *pat) {
-    if (!json_is_string(s) || !json_is_string(pat)) return 0;
-    const char *p = json_string_value(pat);
-    int flags = REG_EXTENDED | REG_NOSUB;
-    if (strncmp(p, "(?i)", 4) == 0) {
-        flags |= REG_ICASE;
-        p += 4;
-    }
-    regex_t re;
-    if (regcomp(&re, p, flags) != 0) return 0;
-    int ok = regexec(&re, json_string_value(s), 0, NULL, 0) == 0;
-    regfree(&re);
+static int s_regex_match(const jp_expr_t *x, const json_t *s, const json_t *pat) {
+    if (!json_is_string(s) || !json_is_string(pat) || x->re_bad) return 0;
+    if (x->re) return regexec(x->re, json_string_value(s), 0, NULL, 0) == 0;
+    regex_t *re = s_regex_new(json_string_value(pat)); /* a pattern from the document */
+    if (!re) return 0;
+    int ok = regexec(re, json_string_value(s), 0, NULL, 0) == 0;
+    regfree(re);
+    free(re);
     return ok;
 }
 
@@ -595,9 +615,10 @@ static int s_ord(int op, int c) {
     }
 }
 
-static int s_compare(int op, const json_t *a, const json_t *b) {
+static int s_compare(const jp_expr_t *x, const json_t *a, const json_t *b) {
+    int op = x->cmp;
     if (!a || !b) return 0; /* a missing member satisfies no comparison */
-    if (op == C_RE) return s_regex_match(a, b);
+    if (op == C_RE) return s_regex_match(x, a, b);
     if (json_is_number(a) && json_is_number(b)) {
         if (json_is_integer(a) && json_is_integer(b)) {
             json_int_t x = json_integer_value(a), y = json_integer_value(b);
@@ -626,7 +647,7 @@ static int s_test(const jp_expr_t *x, json_t *item, json_t *root) {
     case EX_NOT: return !s_test(x->l, item, root);
     case EX_EXISTS: return s_term_value(&x->a, item, root) != NULL;
     default:
-        return s_compare(x->cmp, s_term_value(&x->a, item, root),
+        return s_compare(x, s_term_value(&x->a, item, root),
                          s_term_value(&x->b, item, root));
     }
 }

@@ -84,6 +84,8 @@ static void test_jsonpath_select(void **state) {
     SELECT(d, "$..book[?(@.cat == 'ref' || @.price > 20)].author", "[\"Rees\",\"Tolkien\"]");
     SELECT(d, "$..book[?(@.author =~ \"(?i)^w\")].author", "[\"Waugh\"]");
     SELECT(d, "$..book[?(@.price > $.store.bicycle.price)].author", "[\"Tolkien\"]");
+    SELECT(d, "$..book[?(@.author =~ \"(\")].author", "[]"); /* an invalid regex matches nothing */
+    SELECT(d, "$..book[?(@.author =~ @.author)].cat", "[\"ref\",\"fic\",\"fic\",\"fic\"]");
     SELECT(d, "$.n[?(@ >= 4)]", "[4,5]");
     SELECT(d, "$.n[?(@ != 4 && !(@ < 3))]", "[3,5]");
     SELECT(d, "$.store[\"bicycle\"]['color']", "[\"red\"]");
