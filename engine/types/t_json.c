@@ -49,19 +49,45 @@ static size_t s_depth_rec(const json_t *v, size_t lvl) {
 
 size_t json_type_depth(const json_t *v) { return s_depth_rec(v, 0); }
 
-json_t *json_type_parse(const char *p, size_t len, char *err, size_t errlen) {
-    json_error_t je;
-    json_t *v = json_loadb(p, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
-    if (!v) {
-        snprintf(err, errlen, "ERR %s at line %d column %d", je.text, je.line, je.column);
-        return NULL;
+/* The shortest decimal digits that read back as d (d finite, non-zero, positive): digits in
+ * out (no dot, no trailing zeros) and the decimal exponent of the first one. */
+static size_t s_shortest_digits(double d, char *out, int *exp10) {
+    /* common case, 1e-5 <= d < 1e15: the first k for which some m / 10^k == d exactly
+     * (m < 2^53 and 10^k <= 10^22 are exact doubles, so the division is correctly rounded,
+     * as strtod's reading of the decimal is) gives the fewest digits */
+    if (d >= 1e-5 && d < 1e15) {
+        double scale = 1;
+        for (int k = 0; k <= 22; k++, scale *= 10) {
+            double x = d * scale;
+            if (x >= 9007199254740992.0) break;
+            double m0 = floor(x + 0.5);
+            for (int delta = -1; delta <= 1; delta++) {
+                double m = m0 + delta;
+                if (m <= 0 || m / scale != d) continue;
+                char tmp[24];
+                int n = snprintf(tmp, sizeof tmp, "%.0f", m);
+                *exp10 = n - 1 - k;
+                while (n > 1 && tmp[n - 1] == '0') n--;
+                memcpy(out, tmp, (size_t)n);
+                return (size_t)n;
+            }
+        }
     }
-    if (json_type_depth(v) > JSON_MAX_DEPTH) {
-        json_decref(v);
-        snprintf(err, errlen, "ERR recursion limit exceeded (%d levels)", JSON_MAX_DEPTH);
-        return NULL;
+    /* otherwise the shortest %.*e that reads back; for a normal double, rounding to 15
+     * digits gives the shortest form when it has at most 15 (its relative spacing is below
+     * half a unit of the 15th digit); subnormals try every length */
+    char tmp[40];
+    for (int prec = d < DBL_MIN ? 1 : 15; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*e", prec - 1, d);
+        if (strtod(tmp, NULL) == d) break;
     }
-    return v;
+    size_t nd = 0;
+    const char *e = strchr(tmp, 'e');
+    for (const char *q = tmp; q < e; q++)
+        if (*q != '.') out[nd++] = *q;
+    while (nd > 1 && out[nd - 1] == '0') nd--;
+    *exp10 = atoi(e + 1);
+    return nd;
 }
 
 void json_type_format_double(buf_t *b, double d) {
@@ -73,26 +99,14 @@ void json_type_format_double(buf_t *b, double d) {
         buf_append_str(b, signbit(d) ? "-0.0" : "0.0");
         return;
     }
-    /* shortest digits that read back as d, then ryu's layout as serde_json prints it. When
-     * the shortest form has at most 15 digits, rounding to 15 gives it (plus zeros, dropped
-     * below): a normal double's relative spacing is below half a unit of the 15th digit. */
-    char tmp[40];
-    for (int prec = fabs(d) < DBL_MIN ? 1 : 15; prec <= 17; prec++) { /* subnormals: all */
-        snprintf(tmp, sizeof tmp, "%.*e", prec - 1, d);
-        if (strtod(tmp, NULL) == d) break;
-    }
-    const char *s = tmp;
-    if (*s == '-') {
+    if (d < 0) {
         buf_append(b, "-", 1);
-        s++;
+        d = -d;
     }
-    char digits[24];
-    size_t nd = 0;
-    const char *e = strchr(s, 'e');
-    for (const char *q = s; q < e; q++)
-        if (*q != '.') digits[nd++] = *q;
-    while (nd > 1 && digits[nd - 1] == '0') nd--;
-    int exp10 = atoi(e + 1);
+    /* the shortest digits, then ryu's layout as serde_json prints it */
+    char digits[32];
+    int exp10;
+    size_t nd = s_shortest_digits(d, digits, &exp10);
     int kk = exp10 + 1; /* position of the decimal point after the first digit */
     int k = kk - (int)nd;
     if (k >= 0 && kk <= 16) {

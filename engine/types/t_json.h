@@ -18,7 +18,7 @@ typedef struct json_fmt {
 } json_fmt_t;
 
 /* Parses one JSON value (any type at the top) of at most JSON_MAX_DEPTH levels; NULL with a
- * message in err on malformed input. */
+ * message in err ("ERR ... at line L column C") on malformed input (json_parse.c). */
 json_t *json_type_parse(const char *p, size_t len, char *err, size_t errlen);
 /* Serialises v as RedisJSON does (serde_json's number and string forms); fmt may be NULL. */
 void json_type_serialize(buf_t *b, const json_t *v, const json_fmt_t *fmt);

@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,12 +24,14 @@
 
 /* ===================== JSONPath ===================== */
 
-static json_t *s_parse(const char *text) {
+static json_t *s_parse_n(const char *text, size_t n) {
     char err[200];
-    json_t *v = json_type_parse(text, strlen(text), err, sizeof err);
-    if (!v) fail_msg("parse %s: %s", text, err);
+    json_t *v = json_type_parse(text, n, err, sizeof err);
+    if (!v) fail_msg("parse %.*s: %s", (int)n, text, err);
     return v;
 }
+
+static json_t *s_parse(const char *text) { return s_parse_n(text, strlen(text)); }
 
 /* The matches of path over doc, serialised as one JSON array. */
 static char *s_select(json_t *doc, const char *path) {
@@ -228,6 +231,147 @@ static void test_parse_limits(void **state) {
     json_decref(v);
 }
 
+/* ===================== the parser against jansson's ===================== */
+
+static unsigned long long s_rng = 88172645463325252ULL;
+static unsigned s_rand(unsigned n) {
+    s_rng ^= s_rng << 13, s_rng ^= s_rng >> 7, s_rng ^= s_rng << 17;
+    return (unsigned)(s_rng % n);
+}
+
+/* A random document as text, with random spacing and escapes. */
+static void s_gen(buf_t *b, int depth) {
+    static const char *ws[] = {"", "", " ", "\n", "\t ", "\r\n"};
+    static const char *atoms[] = {"0", "-0", "17", "-42", "9223372036854775807",
+                                  "-9223372036854775808", "1.5", "-0.25", "1e10", "2.5E-3",
+                                  "1e308", "true", "false", "null", "\"\"", "\"abc\"",
+                                  "\"\\u00e9\\n\\\"\\\\\"", "\"\xc3\xa9\xe2\x82\xac\"",
+                                  "\"\\ud83d\\ude00\"", "\"\\u0000x\"", "123.456e+7",
+                                  "18446744073709551615"};
+    buf_append_str(b, ws[s_rand(6)]);
+    unsigned k = depth > 4 ? 0 : s_rand(4);
+    if (k < 2) {
+        buf_append_str(b, atoms[s_rand(sizeof atoms / sizeof atoms[0])]);
+    } else if (k == 2) {
+        buf_append_str(b, "[");
+        unsigned n = s_rand(4);
+        for (unsigned i = 0; i < n; i++) {
+            if (i) buf_append_str(b, ",");
+            s_gen(b, depth + 1);
+        }
+        buf_append_str(b, "]");
+    } else {
+        buf_append_str(b, "{");
+        unsigned n = s_rand(4);
+        for (unsigned i = 0; i < n; i++) {
+            if (i) buf_append_str(b, ",");
+            buf_printf(b, "%s\"k%u\"%s:", ws[s_rand(6)], s_rand(3), ws[s_rand(6)]);
+            s_gen(b, depth + 1);
+        }
+        buf_append_str(b, "}");
+    }
+    buf_append_str(b, ws[s_rand(6)]);
+}
+
+static void s_compare_parsers(const char *p, size_t n, int *accepted) {
+    char err[256];
+    json_error_t je;
+    json_t *mine = json_type_parse(p, n, err, sizeof err);
+    json_t *ref = json_loadb(p, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+    if (!ref && mine && strstr(je.text, "too big")) { /* we keep it as a number */
+        json_decref(mine);
+        return;
+    }
+    if ((mine == NULL) != (ref == NULL)) {
+        for (size_t i = 0; i < n; i++) {
+            unsigned char ch = (unsigned char)p[i];
+            fprintf(stderr, ch < 0x20 || ch > 0x7e ? "\\x%02x" : "%c", ch);
+        }
+        fail_msg("parsers disagree: ours %s, jansson %s", mine ? "accepts" : err,
+                 ref ? "accepts" : je.text);
+    }
+    if (mine) {
+        assert_true(jp_equal(mine, ref));
+        (*accepted)++;
+    } else {
+        assert_non_null(strstr(err, " at line "));
+    }
+    json_decref(mine);
+    json_decref(ref);
+}
+
+static void test_parser_vs_jansson(void **state) {
+    (void)state;
+    int accepted = 0;
+    buf_t b;
+    buf_init(&b);
+    for (int i = 0; i < 20000; i++) {
+        buf_clear(&b);
+        s_gen(&b, 0);
+        s_compare_parsers(b.data, b.len, &accepted);
+        /* damage: cut, flip a byte, insert one */
+        size_t at = s_rand((unsigned)b.len + 1);
+        s_compare_parsers(b.data, at, &accepted);
+        if (b.len) {
+            static const char bytes[] = "{}[],:\"\\u0x- .eE+\x80\xff\x01";
+            char save = b.data[at % b.len];
+            b.data[at % b.len] = bytes[s_rand(sizeof bytes - 1)];
+            s_compare_parsers(b.data, b.len, &accepted);
+            b.data[at % b.len] = save;
+        }
+    }
+    buf_free(&b);
+    assert_true(accepted > 20000);
+    /* serialising what we parsed and parsing it again gives the same tree */
+    json_t *v = s_parse("{\"a\":[1,2.5,-0.0,\"\\u0001\\ud83d\\ude00\"],\"b\":{\"c\":null}}");
+    buf_init(&b);
+    json_type_serialize(&b, v, NULL);
+    json_t *w = s_parse_n(b.data, b.len);
+    assert_true(jp_equal(v, w));
+    json_decref(v);
+    json_decref(w);
+    buf_free(&b);
+}
+
+/* Every double prints in a form that reads back exactly, with as few digits as the
+ * brute-force search finds. */
+static void test_double_forms(void **state) {
+    (void)state;
+    for (int i = 0; i < 200000; i++) {
+        double d;
+        if (i % 2) {
+            uint64_t bits = ((uint64_t)s_rand(1u << 31) << 33) ^ ((uint64_t)s_rand(1u << 31) << 2) ^ s_rand(4);
+            memcpy(&d, &bits, sizeof d);
+            if (!isfinite(d) || d == 0) continue;
+        } else { /* short decimals, the common case in documents */
+            d = (double)((int)s_rand(2000000) - 1000000) / pow(10, s_rand(12));
+            if (d == 0) continue;
+        }
+        buf_t b;
+        buf_init(&b);
+        json_type_format_double(&b, d);
+        buf_append(&b, "", 1);
+        if (strtod(b.data, NULL) != d) fail_msg("%.17g printed as %s", d, b.data);
+        int digits = 0, seen = 0, trailing = 0;
+        for (const char *q = b.data; *q && *q != 'e'; q++) {
+            if (*q < '0' || *q > '9') continue;
+            if (*q == '0' && !seen) continue;
+            seen = 1;
+            digits++;
+            trailing = *q == '0' ? trailing + 1 : 0;
+        }
+        digits -= trailing;
+        int best = 1;
+        char tmp[40];
+        for (; best <= 17; best++) {
+            snprintf(tmp, sizeof tmp, "%.*e", best - 1, d);
+            if (strtod(tmp, NULL) == d) break;
+        }
+        if (digits != best) fail_msg("%.17g printed as %s: %d digits, %d needed", d, b.data, digits, best);
+        buf_free(&b);
+    }
+}
+
 /* ===================== through the engine ===================== */
 
 typedef struct {
@@ -390,10 +534,11 @@ static void test_copy_is_deep(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_jsonpath_select), cmocka_unit_test(test_jsonpath_compile),
-        cmocka_unit_test(test_jp_equal),        cmocka_unit_test(test_serialize),
-        cmocka_unit_test(test_parse_limits),    cmocka_unit_test(test_effects_replay),
-        cmocka_unit_test(test_copy_is_deep),    cmocka_unit_test(test_snapshot_roundtrip),
+        cmocka_unit_test(test_jsonpath_select),   cmocka_unit_test(test_jsonpath_compile),
+        cmocka_unit_test(test_jp_equal),          cmocka_unit_test(test_serialize),
+        cmocka_unit_test(test_parse_limits),      cmocka_unit_test(test_parser_vs_jansson),
+        cmocka_unit_test(test_double_forms),      cmocka_unit_test(test_effects_replay),
+        cmocka_unit_test(test_copy_is_deep),      cmocka_unit_test(test_snapshot_roundtrip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
