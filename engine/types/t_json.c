@@ -49,6 +49,30 @@ static size_t s_depth_rec(const json_t *v, size_t lvl) {
 
 size_t json_type_depth(const json_t *v) { return s_depth_rec(v, 0); }
 
+/* Decimal digits of v into out (at least 20 bytes); returns their count. */
+static size_t s_u64_digits(uint64_t v, char *out) {
+    char tmp[20];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++) out[i] = tmp[n - 1 - i];
+    return n;
+}
+
+static void s_ser_int(buf_t *b, json_int_t v) {
+    char d[21];
+    size_t n = 0;
+    uint64_t u = (uint64_t)v;
+    if (v < 0) {
+        d[n++] = '-';
+        u = 0 - u;
+    }
+    n += s_u64_digits(u, d + n);
+    buf_append(b, d, n);
+}
+
 /* The shortest decimal digits that read back as d (d finite, non-zero, positive): digits in
  * out (no dot, no trailing zeros) and the decimal exponent of the first one. */
 static size_t s_shortest_digits(double d, char *out, int *exp10) {
@@ -65,7 +89,7 @@ static size_t s_shortest_digits(double d, char *out, int *exp10) {
                 double m = m0 + delta;
                 if (m <= 0 || m / scale != d) continue;
                 char tmp[24];
-                int n = snprintf(tmp, sizeof tmp, "%.0f", m);
+                int n = (int)s_u64_digits((uint64_t)m, tmp);
                 *exp10 = n - 1 - k;
                 while (n > 1 && tmp[n - 1] == '0') n--;
                 memcpy(out, tmp, (size_t)n);
@@ -134,30 +158,32 @@ void json_type_format_double(buf_t *b, double d) {
 static void s_ser_string(buf_t *b, const char *p, size_t n) {
     static const char hex[] = "0123456789abcdef";
     buf_append(b, "\"", 1);
-    size_t run = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)p[i];
-        const char *esc = NULL;
-        char u[6];
-        if (ch == '"') esc = "\\\"";
-        else if (ch == '\\') esc = "\\\\";
-        else if (ch == '\n') esc = "\\n";
-        else if (ch == '\r') esc = "\\r";
-        else if (ch == '\t') esc = "\\t";
-        else if (ch == '\b') esc = "\\b";
-        else if (ch == '\f') esc = "\\f";
-        else if (ch < 0x20) {
-            memcpy(u, "\\u00", 4);
-            u[4] = hex[ch >> 4];
-            u[5] = hex[ch & 15];
-        } else
-            continue;
+    size_t run = 0, i = 0;
+    for (;;) {
+        /* bytes that need no escape go out in runs */
+        while (i < n && (unsigned char)p[i] >= 0x20 && p[i] != '"' && p[i] != '\\') i++;
         buf_append(b, p + run, i - run);
-        if (esc) buf_append_str(b, esc);
-        else buf_append(b, u, 6);
-        run = i + 1;
+        if (i == n) break;
+        unsigned char ch = (unsigned char)p[i];
+        char e[6] = {'\\', 0};
+        size_t elen = 2;
+        switch (ch) {
+        case '"': e[1] = '"'; break;
+        case '\\': e[1] = '\\'; break;
+        case '\n': e[1] = 'n'; break;
+        case '\r': e[1] = 'r'; break;
+        case '\t': e[1] = 't'; break;
+        case '\b': e[1] = 'b'; break;
+        case '\f': e[1] = 'f'; break;
+        default:
+            memcpy(e, "\\u00", 4);
+            e[4] = hex[ch >> 4];
+            e[5] = hex[ch & 15];
+            elen = 6;
+        }
+        buf_append(b, e, elen);
+        run = ++i;
     }
-    buf_append(b, p + run, n - run);
     buf_append(b, "\"", 1);
 }
 
@@ -173,7 +199,7 @@ static void s_ser(buf_t *b, const json_t *v, const json_fmt_t *f, int level) {
     case JSON_NULL: buf_append(b, "null", 4); break;
     case JSON_TRUE: buf_append(b, "true", 4); break;
     case JSON_FALSE: buf_append(b, "false", 5); break;
-    case JSON_INTEGER: buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v)); break;
+    case JSON_INTEGER: s_ser_int(b, json_integer_value(v)); break;
     case JSON_REAL: json_type_format_double(b, json_real_value(v)); break;
     case JSON_STRING: s_ser_string(b, json_string_value(v), json_string_length(v)); break;
     case JSON_ARRAY: {
