@@ -1455,8 +1455,8 @@ static long long s_arrindex(const json_t *a, const json_t *v, long long start, l
 
 static void cmd_json_arrindex(client_t *c) {
     long long start = 0, end = 0;
-    if (c->argc > 6) {
-        reply_error(c, ERR_SYNTAX);
+    if (c->argc > 6) { /* RedisJSON checks the count of arguments here, not the arity */
+        reply_errorf(c, "wrong number of arguments for '%s' command", c->cmd->fullname);
         return;
     }
     if ((c->argc > 4 && arg_ll_or_reply(c, &c->argv[4], &start, ERR_NOT_INT)) ||

@@ -125,6 +125,9 @@ def test_get_shapes(r):
     assert cmd(r, "JSON.GET", "k", "INDENT", "  ", "$.zz") == "[]"
     assert cmd(r, "JSON.GET", "k", "NOESCAPE", ".a") == "1"
     assert err(r, "JSON.GET", "k", "$.a[").startswith("JSON Path error")
+    # a path echoed in an error never breaks the protocol
+    assert err(r, "JSON.GET", "k", ".a\r\nb") == "Path '$.a  b' does not exist"
+    assert cmd(r, "PING") is True
 
 
 def test_number_and_string_forms(r):
@@ -263,6 +266,7 @@ def test_arrays(r):
     assert err(r, "JSON.ARRINDEX", "k", ".b", "1") == \
         "WRONGTYPE wrong type of path value - expected array but found string"
     assert err(r, "JSON.ARRINDEX", "nope", "$.a", "1") == "Path '$.a' does not exist"
+    assert "wrong number of arguments" in err(r, "JSON.ARRINDEX", "k", "$.a", "1", "0", "0", "0")
     assert cmd(r, "JSON.ARRLEN", "k", "$.*") == [6, None]
     assert cmd(r, "JSON.ARRLEN", "k", ".a") == 6
     assert err(r, "JSON.ARRLEN", "k", ".b") == "Path '.b' does not exist or not an array"
