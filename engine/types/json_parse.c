@@ -24,8 +24,10 @@ static json_t *s_fail(s_rd_t *r, const char *what) {
     if (r->err[0]) return NULL; /* the first error wins */
     int line = 1, col = 0;
     for (const unsigned char *q = r->start; q < r->p && q < r->end; q++) {
-        if (*q == '\n') line++, col = 0;
-        else col++;
+        if (*q == '\n')
+            line++, col = 0;
+        else
+            col++;
     }
     if (r->p < r->end) col++;
     snprintf(r->err, r->errlen, "ERR %s at line %d column %d", what, line, col);
@@ -42,10 +44,14 @@ static size_t s_utf8_len(const unsigned char *p, const unsigned char *end) {
     unsigned c = p[0];
     size_t n;
     unsigned cp;
-    if (c >= 0xc2 && c <= 0xdf) n = 2, cp = c & 0x1f;
-    else if (c >= 0xe0 && c <= 0xef) n = 3, cp = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4) n = 4, cp = c & 0x07;
-    else return 0;
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 2, cp = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef)
+        n = 3, cp = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4)
+        n = 4, cp = c & 0x07;
+    else
+        return 0;
     if ((size_t)(end - p) < n) return 0;
     for (size_t i = 1; i < n; i++) {
         if ((p[i] & 0xc0) != 0x80) return 0;
@@ -61,10 +67,14 @@ static int s_hex4(const unsigned char *p, unsigned *out) {
     unsigned v = 0;
     for (int i = 0; i < 4; i++) {
         unsigned c = p[i], d;
-        if (c >= '0' && c <= '9') d = c - '0';
-        else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
-        else return -1;
+        if (c >= '0' && c <= '9')
+            d = c - '0';
+        else if (c >= 'a' && c <= 'f')
+            d = c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F')
+            d = c - 'A' + 10;
+        else
+            return -1;
         v = v << 4 | d;
     }
     *out = v;
@@ -74,8 +84,10 @@ static int s_hex4(const unsigned char *p, unsigned *out) {
 static void s_put_utf8(buf_t *b, unsigned cp) {
     char u[4];
     size_t n;
-    if (cp < 0x80) u[0] = (char)cp, n = 1;
-    else if (cp < 0x800) u[0] = (char)(0xc0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3f)), n = 2;
+    if (cp < 0x80)
+        u[0] = (char)cp, n = 1;
+    else if (cp < 0x800)
+        u[0] = (char)(0xc0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3f)), n = 2;
     else if (cp < 0x10000)
         u[0] = (char)(0xe0 | cp >> 12), u[1] = (char)(0x80 | ((cp >> 6) & 0x3f)),
         u[2] = (char)(0x80 | (cp & 0x3f)), n = 3;
@@ -155,8 +167,8 @@ static int s_string(s_rd_t *r) {
             return -1;
         }
         if (cp >= 0xd800 && cp <= 0xdbff) {
-            if (r->end - r->p < 6 || r->p[0] != '\\' || r->p[1] != 'u' ||
-                s_hex4(r->p + 2, &lo) || lo < 0xdc00 || lo > 0xdfff) {
+            if (r->end - r->p < 6 || r->p[0] != '\\' || r->p[1] != 'u' || s_hex4(r->p + 2, &lo) ||
+                lo < 0xdc00 || lo > 0xdfff) {
                 s_fail(r, "unexpected end of hex escape");
                 return -1;
             }
@@ -175,7 +187,8 @@ static json_t *s_number(s_rd_t *r) {
     if (*r->p == '0') {
         r->p++;
     } else if (*r->p >= '1' && *r->p <= '9') {
-        while (r->p < r->end && *r->p >= '0' && *r->p <= '9') r->p++;
+        while (r->p < r->end && *r->p >= '0' && *r->p <= '9')
+            r->p++;
     } else {
         return s_fail(r, "invalid number");
     }
@@ -183,7 +196,8 @@ static json_t *s_number(s_rd_t *r) {
         real = 1;
         r->p++;
         const unsigned char *d = r->p;
-        while (r->p < r->end && *r->p >= '0' && *r->p <= '9') r->p++;
+        while (r->p < r->end && *r->p >= '0' && *r->p <= '9')
+            r->p++;
         if (r->p == d) return s_fail(r, "invalid number");
     }
     if (r->p < r->end && (*r->p == 'e' || *r->p == 'E')) {
@@ -191,7 +205,8 @@ static json_t *s_number(s_rd_t *r) {
         r->p++;
         if (r->p < r->end && (*r->p == '+' || *r->p == '-')) r->p++;
         const unsigned char *d = r->p;
-        while (r->p < r->end && *r->p >= '0' && *r->p <= '9') r->p++;
+        while (r->p < r->end && *r->p >= '0' && *r->p <= '9')
+            r->p++;
         if (r->p == d) return s_fail(r, "invalid number");
     }
     size_t n = (size_t)(r->p - st);
@@ -275,8 +290,10 @@ static json_t *s_object(s_rd_t *r) {
         memcpy(key, r->sb.data, klen);
         s_ws(r);
         json_t *v = NULL;
-        if (r->p >= r->end) s_fail(r, "EOF while parsing an object");
-        else if (*r->p != ':') s_fail(r, "expected `:`");
+        if (r->p >= r->end)
+            s_fail(r, "EOF while parsing an object");
+        else if (*r->p != ':')
+            s_fail(r, "expected `:`");
         else {
             r->p++;
             v = s_value(r);
@@ -342,8 +359,13 @@ static json_t *s_value(s_rd_t *r) {
 }
 
 json_t *json_type_parse(const char *p, size_t len, char *err, size_t errlen) {
-    s_rd_t r = {(const unsigned char *)p, (const unsigned char *)p,
-                (const unsigned char *)p + len, err, errlen, 0, {0}};
+    s_rd_t r = {(const unsigned char *)p,
+                (const unsigned char *)p,
+                (const unsigned char *)p + len,
+                err,
+                errlen,
+                0,
+                {0}};
     err[0] = '\0';
     json_t *v = s_value(&r);
     if (v) {

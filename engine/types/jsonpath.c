@@ -72,7 +72,8 @@ static regex_t *s_regex_new(const char *p) {
 }
 
 static void s_step_free(jp_step_t *st) {
-    for (size_t i = 0; i < st->n && st->names; i++) free(st->names[i]);
+    for (size_t i = 0; i < st->n && st->names; i++)
+        free(st->names[i]);
     free(st->names);
     free(st->nlens);
     free(st->idx);
@@ -81,7 +82,8 @@ static void s_step_free(jp_step_t *st) {
 
 void jp_free(jp_path_t *p) {
     if (!p) return;
-    for (size_t i = 0; i < p->n; i++) s_step_free(&p->steps[i]);
+    for (size_t i = 0; i < p->n; i++)
+        s_step_free(&p->steps[i]);
     free(p->steps);
     free(p);
 }
@@ -152,7 +154,8 @@ static int s_fail(s_parser_t *ps, const char *fmt, ...) {
 static int s_peek(s_parser_t *ps) { return ps->pos < ps->len ? (unsigned char)ps->s[ps->pos] : -1; }
 
 static void s_skip_ws(s_parser_t *ps) {
-    while (ps->pos < ps->len && (ps->s[ps->pos] == ' ' || ps->s[ps->pos] == '\t')) ps->pos++;
+    while (ps->pos < ps->len && (ps->s[ps->pos] == ' ' || ps->s[ps->pos] == '\t'))
+        ps->pos++;
 }
 
 static int s_eat(s_parser_t *ps, char ch) {
@@ -211,7 +214,8 @@ static int s_parse_int(s_parser_t *ps, long long *v) {
     size_t st = ps->pos;
     if (ps->pos < ps->len && (ps->s[ps->pos] == '-' || ps->s[ps->pos] == '+')) ps->pos++;
     size_t digits = ps->pos;
-    while (ps->pos < ps->len && ps->s[ps->pos] >= '0' && ps->s[ps->pos] <= '9') ps->pos++;
+    while (ps->pos < ps->len && ps->s[ps->pos] >= '0' && ps->s[ps->pos] <= '9')
+        ps->pos++;
     if (ps->pos == digits || ps->pos - st > 20) return s_fail(ps, "expected an integer");
     char tmp[24];
     memcpy(tmp, ps->s + st, ps->pos - st);
@@ -323,7 +327,8 @@ static int s_parse_steps(s_parser_t *ps, jp_path_t *p, int in_filter) {
             if (s_parse_bracket(ps, st)) return -1;
         } else {
             size_t start = ps->pos;
-            while (ps->pos < ps->len && s_is_name_char(s_peek(ps), in_filter)) ps->pos++;
+            while (ps->pos < ps->len && s_is_name_char(s_peek(ps), in_filter))
+                ps->pos++;
             if (ps->pos == start) return s_fail(ps, "expected a member name");
             st->kind = ST_NAMES;
             s_add_name(st, ps->s + start, ps->pos - start);
@@ -352,8 +357,9 @@ static json_t *s_parse_literal(s_parser_t *ps) {
         size_t n = strlen(words[i].w);
         if (ps->len - ps->pos >= n && memcmp(ps->s + ps->pos, words[i].w, n) == 0) {
             ps->pos += n;
-            return words[i].t == JSON_TRUE ? json_true()
-                   : words[i].t == JSON_FALSE ? json_false() : json_null();
+            return words[i].t == JSON_TRUE    ? json_true()
+                   : words[i].t == JSON_FALSE ? json_false()
+                                              : json_null();
         }
     }
     size_t st = ps->pos;
@@ -633,8 +639,7 @@ static int s_compare(const jp_expr_t *x, const json_t *a, const json_t *b) {
         if (c == 0) c = (la > lb) - (la < lb);
         return s_ord(op, c);
     }
-    int same = json_typeof(a) == json_typeof(b) ||
-               (json_is_boolean(a) && json_is_boolean(b));
+    int same = json_typeof(a) == json_typeof(b) || (json_is_boolean(a) && json_is_boolean(b));
     if (!same) return op == C_NE;
     if (op != C_EQ && op != C_NE) return 0;
     return (op == C_EQ) == jp_equal(a, b);
@@ -646,9 +651,7 @@ static int s_test(const jp_expr_t *x, json_t *item, json_t *root) {
     case EX_AND: return s_test(x->l, item, root) && s_test(x->r, item, root);
     case EX_NOT: return !s_test(x->l, item, root);
     case EX_EXISTS: return s_term_value(&x->a, item, root) != NULL;
-    default:
-        return s_compare(x, s_term_value(&x->a, item, root),
-                         s_term_value(&x->b, item, root));
+    default: return s_compare(x, s_term_value(&x->a, item, root), s_term_value(&x->b, item, root));
     }
 }
 
@@ -687,7 +690,8 @@ static void s_apply(const jp_step_t *st, const jp_match_t *m, json_t *root, jp_m
         for (size_t i = 0; i < st->n; i++) {
             long long x = st->idx[i], len = (long long)json_array_size(n);
             if (x < 0) x += len;
-            if (x >= 0 && x < len) s_push(out, json_array_get(n, (size_t)x), n, NULL, 0, (size_t)x, d);
+            if (x >= 0 && x < len)
+                s_push(out, json_array_get(n, (size_t)x), n, NULL, 0, (size_t)x, d);
         }
         return;
     case ST_SLICE: {

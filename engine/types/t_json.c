@@ -57,7 +57,8 @@ static size_t s_u64_digits(uint64_t v, char *out) {
         tmp[n++] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    for (size_t i = 0; i < n; i++) out[i] = tmp[n - 1 - i];
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
     return n;
 }
 
@@ -91,7 +92,8 @@ static size_t s_shortest_digits(double d, char *out, int *exp10) {
                 char tmp[24];
                 int n = (int)s_u64_digits((uint64_t)m, tmp);
                 *exp10 = n - 1 - k;
-                while (n > 1 && tmp[n - 1] == '0') n--;
+                while (n > 1 && tmp[n - 1] == '0')
+                    n--;
                 memcpy(out, tmp, (size_t)n);
                 return (size_t)n;
             }
@@ -109,7 +111,8 @@ static size_t s_shortest_digits(double d, char *out, int *exp10) {
     const char *e = strchr(tmp, 'e');
     for (const char *q = tmp; q < e; q++)
         if (*q != '.') out[nd++] = *q;
-    while (nd > 1 && out[nd - 1] == '0') nd--;
+    while (nd > 1 && out[nd - 1] == '0')
+        nd--;
     *exp10 = atoi(e + 1);
     return nd;
 }
@@ -135,7 +138,8 @@ void json_type_format_double(buf_t *b, double d) {
     int k = kk - (int)nd;
     if (k >= 0 && kk <= 16) {
         buf_append(b, digits, nd);
-        for (int i = 0; i < k; i++) buf_append(b, "0", 1);
+        for (int i = 0; i < k; i++)
+            buf_append(b, "0", 1);
         buf_append(b, ".0", 2);
     } else if (kk > 0 && kk <= 16) {
         buf_append(b, digits, (size_t)kk);
@@ -143,7 +147,8 @@ void json_type_format_double(buf_t *b, double d) {
         buf_append(b, digits + kk, nd - (size_t)kk);
     } else if (kk > -5 && kk <= 0) {
         buf_append(b, "0.", 2);
-        for (int i = 0; i < -kk; i++) buf_append(b, "0", 1);
+        for (int i = 0; i < -kk; i++)
+            buf_append(b, "0", 1);
         buf_append(b, digits, nd);
     } else {
         buf_append(b, digits, 1);
@@ -161,7 +166,8 @@ static void s_ser_string(buf_t *b, const char *p, size_t n) {
     size_t run = 0, i = 0;
     for (;;) {
         /* bytes that need no escape go out in runs */
-        while (i < n && (unsigned char)p[i] >= 0x20 && p[i] != '"' && p[i] != '\\') i++;
+        while (i < n && (unsigned char)p[i] >= 0x20 && p[i] != '"' && p[i] != '\\')
+            i++;
         buf_append(b, p + run, i - run);
         if (i == n) break;
         unsigned char ch = (unsigned char)p[i];
@@ -191,7 +197,8 @@ static void s_newline(buf_t *b, const json_fmt_t *f, int level) {
     if (!f) return;
     if (f->newline) buf_append(b, f->newline, f->newline_len);
     if (f->indent)
-        for (int i = 0; i < level; i++) buf_append(b, f->indent, f->indent_len);
+        for (int i = 0; i < level; i++)
+            buf_append(b, f->indent, f->indent_len);
 }
 
 static void s_ser(buf_t *b, const json_t *v, const json_fmt_t *f, int level) {
@@ -236,9 +243,7 @@ static void s_ser(buf_t *b, const json_t *v, const json_fmt_t *f, int level) {
     }
 }
 
-void json_type_serialize(buf_t *b, const json_t *v, const json_fmt_t *fmt) {
-    s_ser(b, v, fmt, 0);
-}
+void json_type_serialize(buf_t *b, const json_t *v, const json_fmt_t *fmt) { s_ser(b, v, fmt, 0); }
 
 /* jansson's node sizes (its structs are private): header, and per member/slot costs. */
 size_t json_type_mem(const json_t *v) {
@@ -251,19 +256,19 @@ size_t json_type_mem(const json_t *v) {
     case JSON_STRING: return 32 + json_string_length(v) + 1;
     case JSON_ARRAY: {
         size_t n = json_array_size(v), sum = 48 + n * 8;
-        for (size_t i = 0; i < n; i++) sum += json_type_mem(json_array_get(v, i));
+        for (size_t i = 0; i < n; i++)
+            sum += json_type_mem(json_array_get(v, i));
         return sum;
     }
     case JSON_OBJECT: {
         size_t n = json_object_size(v), buckets = 8, sum;
-        while (buckets < n) buckets *= 2;
+        while (buckets < n)
+            buckets *= 2;
         sum = 80 + buckets * 16;
         const char *k;
         size_t kl;
         json_t *c;
-        json_object_keylen_foreach((json_t *)v, k, kl, c) {
-            sum += 64 + kl + json_type_mem(c);
-        }
+        json_object_keylen_foreach((json_t *)v, k, kl, c) { sum += 64 + kl + json_type_mem(c); }
         return sum;
     }
     }
@@ -363,9 +368,12 @@ static int s_path_parse(const char *s, size_t n, s_path_t *p, char *err, size_t 
     const char *prefix = "";
     size_t skip = 0;
     if (p->legacy) {
-        if (n == 1 && s[0] == '.') skip = 1, prefix = "$";
-        else if (n > 0 && s[0] == '.') prefix = "$";
-        else prefix = "$.";
+        if (n == 1 && s[0] == '.')
+            skip = 1, prefix = "$";
+        else if (n > 0 && s[0] == '.')
+            prefix = "$";
+        else
+            prefix = "$.";
     }
     size_t pl = strlen(prefix);
     p->fixed = malloc(pl + n - skip + 1);
@@ -636,10 +644,12 @@ static void s_set_generic(client_t *c, int mode) {
     const proto_arg_t *key = &c->argv[1];
     const char *event = mode == SET_MERGE ? "json.merge" : "json.set";
     for (int i = 4; i < c->argc; i++) {
-        if (mode != SET_MERGE && arg_is(&c->argv[i], "NX") && mode == SET_NONE) mode = SET_NX;
-        else if (mode != SET_MERGE && arg_is(&c->argv[i], "XX") && mode == SET_NONE) mode = SET_XX;
-        else if (arg_is(&c->argv[i], "FORMAT") && i + 1 < c->argc &&
-                 c->argv[i + 1].len == 4 && memcmp(c->argv[i + 1].ptr, "JSON", 4) == 0)
+        if (mode != SET_MERGE && arg_is(&c->argv[i], "NX") && mode == SET_NONE)
+            mode = SET_NX;
+        else if (mode != SET_MERGE && arg_is(&c->argv[i], "XX") && mode == SET_NONE)
+            mode = SET_XX;
+        else if (arg_is(&c->argv[i], "FORMAT") && i + 1 < c->argc && c->argv[i + 1].len == 4 &&
+                 memcmp(c->argv[i + 1].ptr, "JSON", 4) == 0)
             i++;
         else if (arg_is(&c->argv[i], "FORMAT") && i + 1 < c->argc) {
             reply_errorf(c, "wrong format %.*s", (int)c->argv[i + 1].len, c->argv[i + 1].ptr);
@@ -705,8 +715,8 @@ static void cmd_json_merge(client_t *c) {
 
 /* Serialises the answer for one path: the first match (legacy) or the array of matches.
  * Returns -1 when a legacy path matches nothing (nothing appended). */
-static int s_ser_path(buf_t *b, json_t *doc, const s_path_t *p, int legacy,
-                      const json_fmt_t *f, int level) {
+static int s_ser_path(buf_t *b, json_t *doc, const s_path_t *p, int legacy, const json_fmt_t *f,
+                      int level) {
     jp_matches_t m = {0};
     s_eval(p, doc, &m);
     if (legacy && m.n == 0) {
@@ -717,7 +727,8 @@ static int s_ser_path(buf_t *b, json_t *doc, const s_path_t *p, int legacy,
         s_ser(b, m.v[0].node, f, level);
     } else {
         json_t *arr = json_array();
-        for (size_t i = 0; i < m.n; i++) json_array_append(arr, m.v[i].node);
+        for (size_t i = 0; i < m.n; i++)
+            json_array_append(arr, m.v[i].node);
         s_ser(b, arr, f, level);
         json_decref(arr);
     }
@@ -759,8 +770,10 @@ static void cmd_json_get(client_t *c) {
     if (!ps) abort();
     int ok = 1, legacy = 1;
     for (int i = 0; i < npaths && ok; i++) {
-        if (s_path_or_reply(c, paths[i], &ps[i])) ok = 0;
-        else if (!ps[i].legacy) legacy = 0;
+        if (s_path_or_reply(c, paths[i], &ps[i]))
+            ok = 0;
+        else if (!ps[i].legacy)
+            legacy = 0;
     }
     int wrongtype = 0;
     json_t *doc = ok ? s_doc_read(c, &c->argv[1], &wrongtype) : NULL;
@@ -794,8 +807,7 @@ static void cmd_json_get(client_t *c) {
             if (s_ser_path(&b, doc, &ps[i], legacy, fmt, 1) < 0) missing = i;
         }
         if (missing >= 0) {
-            reply_errorf(c, "Path '%.*s' does not exist", (int)ps[missing].olen,
-                         ps[missing].orig);
+            reply_errorf(c, "Path '%.*s' does not exist", (int)ps[missing].olen, ps[missing].orig);
         } else {
             if (!first) s_newline(&b, fmt, 0);
             buf_append(&b, "}", 1);
@@ -804,7 +816,8 @@ static void cmd_json_get(client_t *c) {
     }
     buf_free(&b);
 done:
-    for (int i = 0; i < npaths; i++) s_path_free(&ps[i]);
+    for (int i = 0; i < npaths; i++)
+        s_path_free(&ps[i]);
     free(ps);
     free(paths);
 }
@@ -833,8 +846,10 @@ static void cmd_json_type(client_t *c) {
     jp_matches_t m = {0};
     if (!s_read_matches(c, &p, &m)) return;
     if (p.legacy) {
-        if (m.n) reply_bulk_cstr(c, json_type_name(m.v[0].node));
-        else reply_null(c);
+        if (m.n)
+            reply_bulk_cstr(c, json_type_name(m.v[0].node));
+        else
+            reply_null(c);
     } else {
         reply_array(c, (long long)m.n);
         for (size_t i = 0; i < m.n; i++) {
@@ -871,8 +886,7 @@ typedef struct {
     size_t n;
 } s_slots_t;
 
-static int s_slot_marked(const s_slots_t *s, json_t *parent, const char *k, size_t kl,
-                         size_t idx) {
+static int s_slot_marked(const s_slots_t *s, json_t *parent, const char *k, size_t kl, size_t idx) {
     s_slot_t probe = {parent, k, kl, idx};
     return bsearch(&probe, s->v, s->n, sizeof *s->v, s_slot_cmp) != NULL;
 }
@@ -933,8 +947,10 @@ static void cmd_json_del(client_t *c) {
     if (!s.v) abort();
     int root_matched = 0;
     for (size_t i = 0; i < m.n; i++) {
-        if (!m.v[i].parent) root_matched = 1;
-        else s.v[s.n++] = (s_slot_t){m.v[i].parent, m.v[i].key, m.v[i].klen, m.v[i].idx};
+        if (!m.v[i].parent)
+            root_matched = 1;
+        else
+            s.v[s.n++] = (s_slot_t){m.v[i].parent, m.v[i].key, m.v[i].klen, m.v[i].idx};
     }
     qsort(s.v, s.n, sizeof *s.v, s_slot_cmp);
     long long n;
@@ -966,8 +982,10 @@ static void cmd_json_clear(client_t *c) {
     for (size_t i = 0; i < m.n; i++) {
         json_t *v = m.v[i].node;
         if (!s_in_place(o, &m.v[i])) continue;
-        if (json_is_array(v) && json_array_size(v)) json_array_clear(v);
-        else if (json_is_object(v) && json_object_size(v)) json_object_clear(v);
+        if (json_is_array(v) && json_array_size(v))
+            json_array_clear(v);
+        else if (json_is_object(v) && json_object_size(v))
+            json_object_clear(v);
         else if ((json_is_integer(v) && json_integer_value(v) != 0) ||
                  (json_is_real(v) && json_real_value(v) != 0))
             s_replace(o, &m.v[i], json_integer(0));
@@ -1029,9 +1047,12 @@ static void s_reply_ans(client_t *c, s_ans_t *a) {
     case ANS_STR: reply_bulk_cstr(c, a->s); break;
     case ANS_JSON:
         /* NUMINCRBY's numbers are RESP3 numbers; everything else is JSON text */
-        if (c->resp == 3 && json_is_integer(a->v)) reply_int(c, json_integer_value(a->v));
-        else if (c->resp == 3 && json_is_real(a->v)) reply_double(c, json_real_value(a->v));
-        else s_reply_serialized(c, a->v, NULL);
+        if (c->resp == 3 && json_is_integer(a->v))
+            reply_int(c, json_integer_value(a->v));
+        else if (c->resp == 3 && json_is_real(a->v))
+            reply_double(c, json_real_value(a->v));
+        else
+            s_reply_serialized(c, a->v, NULL);
         break;
     }
 }
@@ -1158,9 +1179,14 @@ static void s_num_generic(client_t *c, int mult) {
         reply_error(c, "bad input number");
         return;
     }
-    s_op_t op = {.json_type = JSON_INTEGER, .type_err = "does not contains a number",
-                 .json_reply = 1, .event = mult ? "json.nummultby" : "json.numincrby",
-                 .check = s_num_check, .apply = s_num_apply, .num = num, .i1 = mult};
+    s_op_t op = {.json_type = JSON_INTEGER,
+                 .type_err = "does not contains a number",
+                 .json_reply = 1,
+                 .event = mult ? "json.nummultby" : "json.numincrby",
+                 .check = s_num_check,
+                 .apply = s_num_apply,
+                 .num = num,
+                 .i1 = mult};
     s_run_op(c, &op, 2);
     json_decref(num);
 }
@@ -1178,7 +1204,9 @@ static s_ans_t s_toggle_apply(s_op_t *op, vobj_t *o, const jp_match_t *m) {
 }
 
 static void cmd_json_toggle(client_t *c) {
-    s_op_t op = {.json_type = JSON_TRUE, .type_err = "not a bool", .event = "json.toggle",
+    s_op_t op = {.json_type = JSON_TRUE,
+                 .type_err = "not a bool",
+                 .event = "json.toggle",
                  .apply = s_toggle_apply,
                  .i1 = !(c->argv[2].len > 0 && c->argv[2].ptr[0] == '$')};
     s_run_op(c, &op, 2);
@@ -1212,8 +1240,12 @@ static void cmd_json_strappend(client_t *c) {
         json_decref(v);
         return;
     }
-    s_op_t op = {.json_type = JSON_STRING, .type_err = "not a string", .event = "json.strappend",
-                 .apply = s_strappend_apply, .vals = &v, .nvals = 1};
+    s_op_t op = {.json_type = JSON_STRING,
+                 .type_err = "not a string",
+                 .event = "json.strappend",
+                 .apply = s_strappend_apply,
+                 .vals = &v,
+                 .nvals = 1};
     s_run_op(c, &op, c->argc == 4 ? 2 : c->argc);
     json_decref(v);
 }
@@ -1230,7 +1262,8 @@ static int s_vals_depth_check(client_t *c, s_op_t *op, const jp_match_t *m) {
 }
 
 static s_ans_t s_arrappend_apply(s_op_t *op, vobj_t *o, const jp_match_t *m) {
-    for (int i = 0; i < op->nvals; i++) json_array_append_new(m->node, json_deep_copy(op->vals[i]));
+    for (int i = 0; i < op->nvals; i++)
+        json_array_append_new(m->node, json_deep_copy(op->vals[i]));
     return (s_ans_t){ANS_INT, (long long)json_array_size(m->node), NULL, NULL};
 }
 
@@ -1240,7 +1273,8 @@ static json_t **s_values_or_reply(client_t *c, int from, int *n) {
     if (!vals) abort();
     for (int i = 0; i < *n; i++) {
         if (!(vals[i] = s_value_or_reply(c, &c->argv[from + i]))) {
-            for (int j = 0; j < i; j++) json_decref(vals[j]);
+            for (int j = 0; j < i; j++)
+                json_decref(vals[j]);
             free(vals);
             return NULL;
         }
@@ -1249,7 +1283,8 @@ static json_t **s_values_or_reply(client_t *c, int from, int *n) {
 }
 
 static void s_values_free(json_t **vals, int n) {
-    for (int i = 0; i < n; i++) json_decref(vals[i]);
+    for (int i = 0; i < n; i++)
+        json_decref(vals[i]);
     free(vals);
 }
 
@@ -1257,9 +1292,14 @@ static void cmd_json_arrappend(client_t *c) {
     int n;
     json_t **vals = s_values_or_reply(c, 3, &n);
     if (!vals) return;
-    s_op_t op = {.json_type = JSON_ARRAY, .type_err = "not an array", .err_orig = 1,
-                 .event = "json.arrappend", .check = s_vals_depth_check,
-                 .apply = s_arrappend_apply, .vals = vals, .nvals = n};
+    s_op_t op = {.json_type = JSON_ARRAY,
+                 .type_err = "not an array",
+                 .err_orig = 1,
+                 .event = "json.arrappend",
+                 .check = s_vals_depth_check,
+                 .apply = s_arrappend_apply,
+                 .vals = vals,
+                 .nvals = n};
     s_run_op(c, &op, 2);
     s_values_free(vals, n);
 }
@@ -1288,9 +1328,14 @@ static void cmd_json_arrinsert(client_t *c) {
     int n;
     json_t **vals = s_values_or_reply(c, 4, &n);
     if (!vals) return;
-    s_op_t op = {.json_type = JSON_ARRAY, .type_err = "not an array", .event = "json.arrinsert",
-                 .check = s_arrinsert_check, .apply = s_arrinsert_apply, .vals = vals,
-                 .nvals = n, .i1 = idx};
+    s_op_t op = {.json_type = JSON_ARRAY,
+                 .type_err = "not an array",
+                 .event = "json.arrinsert",
+                 .check = s_arrinsert_check,
+                 .apply = s_arrinsert_apply,
+                 .vals = vals,
+                 .nvals = n,
+                 .i1 = idx};
     s_run_op(c, &op, 2);
     s_values_free(vals, n);
 }
@@ -1318,8 +1363,11 @@ static void cmd_json_arrpop(client_t *c) {
         return;
     }
     if (c->argc > 3 && arg_ll_or_reply(c, &c->argv[3], &idx, ERR_NOT_INT)) return;
-    s_op_t op = {.json_type = JSON_ARRAY, .type_err = "not an array", .event = "json.arrpop",
-                 .apply = s_arrpop_apply, .i1 = idx};
+    s_op_t op = {.json_type = JSON_ARRAY,
+                 .type_err = "not an array",
+                 .event = "json.arrpop",
+                 .apply = s_arrpop_apply,
+                 .i1 = idx};
     s_run_op(c, &op, 2);
 }
 
@@ -1331,8 +1379,10 @@ static s_ans_t s_arrtrim_apply(s_op_t *op, vobj_t *o, const jp_match_t *m) {
     if (start > stop || len == 0) {
         json_array_clear(a);
     } else {
-        for (long long i = len - 1; i > stop; i--) json_array_remove(a, (size_t)i);
-        for (long long i = 0; i < start; i++) json_array_remove(a, 0);
+        for (long long i = len - 1; i > stop; i--)
+            json_array_remove(a, (size_t)i);
+        for (long long i = 0; i < start; i++)
+            json_array_remove(a, 0);
     }
     return (s_ans_t){ANS_INT, (long long)json_array_size(a), NULL, NULL};
 }
@@ -1342,8 +1392,12 @@ static void cmd_json_arrtrim(client_t *c) {
     if (arg_ll_or_reply(c, &c->argv[3], &start, ERR_NOT_INT) ||
         arg_ll_or_reply(c, &c->argv[4], &stop, ERR_NOT_INT))
         return;
-    s_op_t op = {.json_type = JSON_ARRAY, .type_err = "not an array", .event = "json.arrtrim",
-                 .apply = s_arrtrim_apply, .i1 = start, .i2 = stop};
+    s_op_t op = {.json_type = JSON_ARRAY,
+                 .type_err = "not an array",
+                 .event = "json.arrtrim",
+                 .apply = s_arrtrim_apply,
+                 .i1 = start,
+                 .i2 = stop};
     s_run_op(c, &op, 2);
 }
 
@@ -1358,8 +1412,8 @@ typedef struct {
     const char *expected; /* "string", "array", "object" */
     int json_type;
     void (*answer)(client_t *c, const json_t *v);
-    int missing_path;   /* legacy path matching nothing: MISS_* */
-    int wrong_type;     /* legacy path on another type: WRONG_* */
+    int missing_path;         /* legacy path matching nothing: MISS_* */
+    int wrong_type;           /* legacy path on another type: WRONG_* */
     int dollar_nokey_patherr; /* $ path on a missing key: "Path ... not an object" error */
 } s_read_t;
 
@@ -1369,34 +1423,42 @@ static void s_read_op(client_t *c, const s_read_t *r) {
     int found = s_read_begin(c, &p, &doc);
     if (found < 0) return;
     if (!found) {
-        if (p.legacy) reply_null(c);
+        if (p.legacy)
+            reply_null(c);
         else if (r->dollar_nokey_patherr)
             reply_errorf(c, "Path '%s' does not exist or not an %s", p.fixed, r->expected);
-        else reply_error(c, ERR_NO_KEY_OP);
+        else
+            reply_error(c, ERR_NO_KEY_OP);
         goto done;
     }
     jp_matches_t m = {0};
     s_eval(&p, doc, &m);
     if (p.legacy) {
         if (m.n == 0) {
-            if (r->missing_path == MISS_NIL) reply_null(c);
+            if (r->missing_path == MISS_NIL)
+                reply_null(c);
             else if (r->missing_path == MISS_ERR_ORIG)
                 reply_errorf(c, "Path '%.*s' does not exist", (int)p.olen, p.orig);
-            else reply_errorf(c, "Path '%s' does not exist", p.fixed);
+            else
+                reply_errorf(c, "Path '%s' does not exist", p.fixed);
         } else if (json_typeof(m.v[0].node) != r->json_type) {
-            if (r->wrong_type == WRONG_TYPEERR) s_reply_wrong_type(c, r->expected, m.v[0].node);
+            if (r->wrong_type == WRONG_TYPEERR)
+                s_reply_wrong_type(c, r->expected, m.v[0].node);
             else if (r->wrong_type == WRONG_PATHERR_ORIG)
                 reply_errorf(c, "Path '%.*s' does not exist or not an %s", (int)p.olen, p.orig,
                              r->expected);
-            else reply_errorf(c, "Path '%s' does not exist or not an %s", p.fixed, r->expected);
+            else
+                reply_errorf(c, "Path '%s' does not exist or not an %s", p.fixed, r->expected);
         } else {
             r->answer(c, m.v[0].node);
         }
     } else {
         reply_array(c, (long long)m.n);
         for (size_t i = 0; i < m.n; i++) {
-            if (json_typeof(m.v[i].node) == r->json_type) r->answer(c, m.v[i].node);
-            else reply_null(c);
+            if (json_typeof(m.v[i].node) == r->json_type)
+                r->answer(c, m.v[i].node);
+            else
+                reply_null(c);
         }
     }
     jp_matches_free(&m);
@@ -1419,14 +1481,14 @@ static void s_answer_keys(client_t *c, const json_t *v) {
 }
 
 static void cmd_json_strlen(client_t *c) {
-    static const s_read_t r = {"string", JSON_STRING, s_answer_strlen, MISS_ERR_FIXED,
-                               WRONG_TYPEERR, 0};
+    static const s_read_t r = {"string",       JSON_STRING,   s_answer_strlen,
+                               MISS_ERR_FIXED, WRONG_TYPEERR, 0};
     s_read_op(c, &r);
 }
 
 static void cmd_json_arrlen(client_t *c) {
-    static const s_read_t r = {"array", JSON_ARRAY, s_answer_size, MISS_ERR_ORIG,
-                               WRONG_PATHERR_ORIG, 0};
+    static const s_read_t r = {"array",       JSON_ARRAY,         s_answer_size,
+                               MISS_ERR_ORIG, WRONG_PATHERR_ORIG, 0};
     s_read_op(c, &r);
 }
 
@@ -1436,8 +1498,8 @@ static void cmd_json_objlen(client_t *c) {
 }
 
 static void cmd_json_objkeys(client_t *c) {
-    static const s_read_t r = {"object", JSON_OBJECT, s_answer_keys, MISS_NIL,
-                               WRONG_PATHERR_FIXED, 0};
+    static const s_read_t r = {"object", JSON_OBJECT,         s_answer_keys,
+                               MISS_NIL, WRONG_PATHERR_FIXED, 0};
     s_read_op(c, &r);
 }
 
@@ -1475,16 +1537,20 @@ static void cmd_json_arrindex(client_t *c) {
     if (p.legacy) {
         json_t *a = s_first_or_reply(c, doc, &p, p.fixed);
         if (!a) goto done;
-        if (!json_is_array(a)) s_reply_wrong_type(c, "array", a);
-        else reply_int(c, s_arrindex(a, v, start, end));
+        if (!json_is_array(a))
+            s_reply_wrong_type(c, "array", a);
+        else
+            reply_int(c, s_arrindex(a, v, start, end));
         goto done;
     }
     jp_matches_t m = {0};
     s_eval(&p, doc, &m);
     reply_array(c, (long long)m.n);
     for (size_t i = 0; i < m.n; i++) {
-        if (json_is_array(m.v[i].node)) reply_int(c, s_arrindex(m.v[i].node, v, start, end));
-        else reply_null(c);
+        if (json_is_array(m.v[i].node))
+            reply_int(c, s_arrindex(m.v[i].node, v, start, end));
+        else
+            reply_null(c);
     }
     jp_matches_free(&m);
 done:
@@ -1500,9 +1566,12 @@ static void cmd_json_keys(client_t *c) {
     s_path_t p;
     jp_matches_t m = {0};
     if (!s_read_matches(c, &p, &m)) return;
-    if (m.n == 0) reply_array(c, 0);
-    else if (!json_is_object(m.v[0].node)) s_reply_wrong_type(c, "object", m.v[0].node);
-    else s_answer_keys(c, m.v[0].node);
+    if (m.n == 0)
+        reply_array(c, 0);
+    else if (!json_is_object(m.v[0].node))
+        s_reply_wrong_type(c, "object", m.v[0].node);
+    else
+        s_answer_keys(c, m.v[0].node);
     jp_matches_free(&m);
     s_path_free(&p);
 }

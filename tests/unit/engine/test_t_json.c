@@ -41,7 +41,8 @@ static char *s_select(json_t *doc, const char *path) {
     jp_matches_t m = {0};
     jp_eval(p, doc, 0, &m);
     json_t *arr = json_array();
-    for (size_t i = 0; i < m.n; i++) json_array_append(arr, m.v[i].node);
+    for (size_t i = 0; i < m.n; i++)
+        json_array_append(arr, m.v[i].node);
     buf_t b;
     buf_init(&b);
     json_type_serialize(&b, arr, NULL);
@@ -102,8 +103,20 @@ static void test_jsonpath_select(void **state) {
 
 static void test_jsonpath_compile(void **state) {
     (void)state;
-    static const char *bad[] = {"", "a", "$.", "$[", "$[1", "$['a'", "$..", "$.a[?(@.b >)]",
-                                "$.a[?(@.b == 1]", "$[1:2:0]", "$.a b", "$[?()]", "$$", NULL};
+    static const char *bad[] = {"",
+                                "a",
+                                "$.",
+                                "$[",
+                                "$[1",
+                                "$['a'",
+                                "$..",
+                                "$.a[?(@.b >)]",
+                                "$.a[?(@.b == 1]",
+                                "$[1:2:0]",
+                                "$.a b",
+                                "$[?()]",
+                                "$$",
+                                NULL};
     char err[200];
     for (int i = 0; bad[i]; i++) {
         jp_path_t *p = jp_compile(bad[i], strlen(bad[i]), err, sizeof err);
@@ -114,8 +127,8 @@ static void test_jsonpath_compile(void **state) {
         const char *p;
         int is_static;
         size_t size;
-    } good[] = {{"$", 1, 0}, {"$.a.b", 1, 2}, {"$.a[0]", 1, 2}, {"$['a'][3]", 1, 2},
-                {"$..a", 0, 1}, {"$.a[*]", 0, 2}, {"$.a[0,1]", 0, 2}, {"$.a[1:]", 0, 2},
+    } good[] = {{"$", 1, 0},           {"$.a.b", 1, 2},  {"$.a[0]", 1, 2},   {"$['a'][3]", 1, 2},
+                {"$..a", 0, 1},        {"$.a[*]", 0, 2}, {"$.a[0,1]", 0, 2}, {"$.a[1:]", 0, 2},
                 {"$.a[?(@.x)]", 0, 2}, {"$.*", 0, 1}};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         jp_path_t *p = jp_compile(good[i].p, strlen(good[i].p), err, sizeof err);
@@ -177,21 +190,33 @@ static void s_expect_ser(const char *in, const json_fmt_t *f, const char *expect
 
 static void test_serialize(void **state) {
     (void)state;
-    static const char *nums[][2] = {
-        {"1.0", "1.0"}, {"0.1", "0.1"}, {"1e21", "1e21"}, {"1e16", "1e16"},
-        {"1e15", "1000000000000000.0"}, {"1.5e-7", "1.5e-7"}, {"0.0001", "0.0001"},
-        {"0.00001", "0.00001"}, {"0.000001", "1e-6"}, {"-2.5", "-2.5"}, {"-0.0", "-0.0"},
-        {"123.456", "123.456"}, {"1.7976931348623157e308", "1.7976931348623157e308"},
-        {"5e-324", "5e-324"}, {"0.30000000000000004", "0.30000000000000004"},
-        {"12345678901234567", "12345678901234567"}, {"-9223372036854775808", "-9223372036854775808"},
-        {"1.2345e20", "1.2345e20"}};
-    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) s_expect_ser(nums[i][0], NULL, nums[i][1]);
+    static const char *nums[][2] = {{"1.0", "1.0"},
+                                    {"0.1", "0.1"},
+                                    {"1e21", "1e21"},
+                                    {"1e16", "1e16"},
+                                    {"1e15", "1000000000000000.0"},
+                                    {"1.5e-7", "1.5e-7"},
+                                    {"0.0001", "0.0001"},
+                                    {"0.00001", "0.00001"},
+                                    {"0.000001", "1e-6"},
+                                    {"-2.5", "-2.5"},
+                                    {"-0.0", "-0.0"},
+                                    {"123.456", "123.456"},
+                                    {"1.7976931348623157e308", "1.7976931348623157e308"},
+                                    {"5e-324", "5e-324"},
+                                    {"0.30000000000000004", "0.30000000000000004"},
+                                    {"12345678901234567", "12345678901234567"},
+                                    {"-9223372036854775808", "-9223372036854775808"},
+                                    {"1.2345e20", "1.2345e20"}};
+    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
+        s_expect_ser(nums[i][0], NULL, nums[i][1]);
     s_expect_ser("\"a\\\"b\\\\c\\u0001\\u001f\\n\\t\\r\\b\\f\\/\\u00e9\\u20ac\"", NULL,
                  "\"a\\\"b\\\\c\\u0001\\u001f\\n\\t\\r\\b\\f/\xc3\xa9\xe2\x82\xac\"");
     s_expect_ser("{ \"a\" : [ true, false, null ], \"b\" : { } , \"c\": []}", NULL,
                  "{\"a\":[true,false,null],\"b\":{},\"c\":[]}");
     json_fmt_t f = {"  ", "\n", " ", 2, 1, 1};
-    s_expect_ser("{\"a\":[1,[]],\"b\":{}}", &f, "{\n  \"a\": [\n    1,\n    []\n  ],\n  \"b\": {}\n}");
+    s_expect_ser("{\"a\":[1,[]],\"b\":{}}", &f,
+                 "{\n  \"a\": [\n    1,\n    []\n  ],\n  \"b\": {}\n}");
     json_fmt_t only_space = {NULL, NULL, "_", 0, 0, 1};
     s_expect_ser("{\"a\":{\"b\":1}}", &only_space, "{\"a\":_{\"b\":_1}}");
     json_fmt_t only_indent = {"\t", NULL, NULL, 1, 0, 0};
@@ -220,7 +245,7 @@ static void test_parse_limits(void **state) {
     assert_null(json_type_parse("{\"a\":1", 6, err, sizeof err));
     assert_non_null(strstr(err, "line 1"));
     assert_null(json_type_parse("\"\xff\"", 3, err, sizeof err)); /* not UTF-8 */
-    json_t *v = json_type_parse("7", 1, err, sizeof err); /* any value at the top */
+    json_t *v = json_type_parse("7", 1, err, sizeof err);         /* any value at the top */
     assert_true(json_is_integer(v));
     assert_int_equal(json_type_depth(v), 0);
     assert_string_equal(json_type_name(v), "integer");
@@ -242,11 +267,27 @@ static unsigned s_rand(unsigned n) {
 /* A random document as text, with random spacing and escapes. */
 static void s_gen(buf_t *b, int depth) {
     static const char *ws[] = {"", "", " ", "\n", "\t ", "\r\n"};
-    static const char *atoms[] = {"0", "-0", "17", "-42", "9223372036854775807",
-                                  "-9223372036854775808", "1.5", "-0.25", "1e10", "2.5E-3",
-                                  "1e308", "true", "false", "null", "\"\"", "\"abc\"",
-                                  "\"\\u00e9\\n\\\"\\\\\"", "\"\xc3\xa9\xe2\x82\xac\"",
-                                  "\"\\ud83d\\ude00\"", "\"\\u0000x\"", "123.456e+7",
+    static const char *atoms[] = {"0",
+                                  "-0",
+                                  "17",
+                                  "-42",
+                                  "9223372036854775807",
+                                  "-9223372036854775808",
+                                  "1.5",
+                                  "-0.25",
+                                  "1e10",
+                                  "2.5E-3",
+                                  "1e308",
+                                  "true",
+                                  "false",
+                                  "null",
+                                  "\"\"",
+                                  "\"abc\"",
+                                  "\"\\u00e9\\n\\\"\\\\\"",
+                                  "\"\xc3\xa9\xe2\x82\xac\"",
+                                  "\"\\ud83d\\ude00\"",
+                                  "\"\\u0000x\"",
+                                  "123.456e+7",
                                   "18446744073709551615"};
     buf_append_str(b, ws[s_rand(6)]);
     unsigned k = depth > 4 ? 0 : s_rand(4);
@@ -340,7 +381,8 @@ static void test_double_forms(void **state) {
     for (int i = 0; i < 200000; i++) {
         double d;
         if (i % 2) {
-            uint64_t bits = ((uint64_t)s_rand(1u << 31) << 33) ^ ((uint64_t)s_rand(1u << 31) << 2) ^ s_rand(4);
+            uint64_t bits =
+                ((uint64_t)s_rand(1u << 31) << 33) ^ ((uint64_t)s_rand(1u << 31) << 2) ^ s_rand(4);
             memcpy(&d, &bits, sizeof d);
             if (!isfinite(d) || d == 0) continue;
         } else { /* short decimals, the common case in documents */
@@ -367,7 +409,8 @@ static void test_double_forms(void **state) {
             snprintf(tmp, sizeof tmp, "%.*e", best - 1, d);
             if (strtod(tmp, NULL) == d) break;
         }
-        if (digits != best) fail_msg("%.17g printed as %s: %d digits, %d needed", d, b.data, digits, best);
+        if (digits != best)
+            fail_msg("%.17g printed as %s: %d digits, %d needed", d, b.data, digits, best);
         buf_free(&b);
     }
 }
@@ -443,7 +486,8 @@ static void test_effects_replay(void **state) {
         "JSON.SET|gone|$|{}",
         "JSON.FORGET|gone",
     };
-    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) s_exec(&a, cmds[i]);
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        s_exec(&a, cmds[i]);
 
     uint64_t first = effects_oldest_seq(a.e), last = effects_last_seq(a.e);
     assert_true(last >= first);
@@ -466,7 +510,9 @@ static void test_effects_replay(void **state) {
         free(y);
     }
     char *d = s_doc_text(&a, "doc");
-    assert_string_equal(d, "{\"a\":{\"x\":0},\"b\":[\"ins\",2,3],\"c\":{\"d\":\"yzz\"},\"f\":4.6,\"g\":{\"h\":[]}}");
+    assert_string_equal(
+        d,
+        "{\"a\":{\"x\":0},\"b\":[\"ins\",2,3],\"c\":{\"d\":\"yzz\"},\"f\":4.6,\"g\":{\"h\":[]}}");
     free(d);
     s_eng_free(&a);
     s_eng_free(&b);
@@ -534,11 +580,11 @@ static void test_copy_is_deep(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_jsonpath_select),   cmocka_unit_test(test_jsonpath_compile),
-        cmocka_unit_test(test_jp_equal),          cmocka_unit_test(test_serialize),
-        cmocka_unit_test(test_parse_limits),      cmocka_unit_test(test_parser_vs_jansson),
-        cmocka_unit_test(test_double_forms),      cmocka_unit_test(test_effects_replay),
-        cmocka_unit_test(test_copy_is_deep),      cmocka_unit_test(test_snapshot_roundtrip),
+        cmocka_unit_test(test_jsonpath_select), cmocka_unit_test(test_jsonpath_compile),
+        cmocka_unit_test(test_jp_equal),        cmocka_unit_test(test_serialize),
+        cmocka_unit_test(test_parse_limits),    cmocka_unit_test(test_parser_vs_jansson),
+        cmocka_unit_test(test_double_forms),    cmocka_unit_test(test_effects_replay),
+        cmocka_unit_test(test_copy_is_deep),    cmocka_unit_test(test_snapshot_roundtrip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
