@@ -235,6 +235,19 @@ static json_t *s_number(s_rd_t *r) {
 
 static json_t *s_value(s_rd_t *r);
 
+/* After an item of a list or an object: 1 at the closing byte (consumed), 0 after a comma
+ * (consumed), -1 on anything else (error set). */
+static int s_after_item(s_rd_t *r, char close, const char *eof, const char *expected) {
+    s_ws(r);
+    if (r->p >= r->end) {
+        s_fail(r, eof);
+        return -1;
+    }
+    if (*r->p == close || *r->p == ',') return *r->p++ == close;
+    s_fail(r, expected);
+    return -1;
+}
+
 static json_t *s_array(s_rd_t *r) {
     json_t *a = json_array();
     s_ws(r);
@@ -246,20 +259,9 @@ static json_t *s_array(s_rd_t *r) {
         json_t *v = s_value(r);
         if (!v) break;
         json_array_append_new(a, v);
-        s_ws(r);
-        if (r->p >= r->end) {
-            s_fail(r, "EOF while parsing a list");
-            break;
-        }
-        if (*r->p == ']') {
-            r->p++;
-            return a;
-        }
-        if (*r->p != ',') {
-            s_fail(r, "expected `,` or `]`");
-            break;
-        }
-        r->p++;
+        int end = s_after_item(r, ']', "EOF while parsing a list", "expected `,` or `]`");
+        if (end < 0) break;
+        if (end) return a;
     }
     json_decref(a);
     return NULL;
@@ -301,20 +303,9 @@ static json_t *s_object(s_rd_t *r) {
         if (v) json_object_setn_new_nocheck(o, key, klen, v); /* a repeated key: last wins */
         if (key != kbuf) free(key);
         if (!v) break;
-        s_ws(r);
-        if (r->p >= r->end) {
-            s_fail(r, "EOF while parsing an object");
-            break;
-        }
-        if (*r->p == '}') {
-            r->p++;
-            return o;
-        }
-        if (*r->p != ',') {
-            s_fail(r, "expected `,` or `}`");
-            break;
-        }
-        r->p++;
+        int end = s_after_item(r, '}', "EOF while parsing an object", "expected `,` or `}`");
+        if (end < 0) break;
+        if (end) return o;
     }
     json_decref(o);
     return NULL;

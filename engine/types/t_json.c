@@ -16,6 +16,7 @@
 #include "engine/effects.h"
 #include "engine/snapshot.h"
 #include "engine/types/jsonpath.h"
+#include "shared/util.h"
 
 /* Redis's keyspace-event class for module types ('d'), which RedisJSON's events use. */
 #define NOTIFY_JSON (1 << 13)
@@ -49,28 +50,15 @@ static size_t s_depth_rec(const json_t *v, size_t lvl) {
 
 size_t json_type_depth(const json_t *v) { return s_depth_rec(v, 0); }
 
-/* Decimal digits of v into out (at least 20 bytes); returns their count. */
-static size_t s_u64_digits(uint64_t v, char *out) {
-    char tmp[20];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
-    return n;
-}
-
 static void s_ser_int(buf_t *b, json_int_t v) {
-    char d[21];
+    char d[22];
     size_t n = 0;
     uint64_t u = (uint64_t)v;
     if (v < 0) {
         d[n++] = '-';
         u = 0 - u;
     }
-    n += s_u64_digits(u, d + n);
+    n += (size_t)ull_to_str(d + n, u);
     buf_append(b, d, n);
 }
 
@@ -90,7 +78,7 @@ static size_t s_shortest_digits(double d, char *out, int *exp10) {
                 double m = m0 + delta;
                 if (m <= 0 || m / scale != d) continue;
                 char tmp[24];
-                int n = (int)s_u64_digits((uint64_t)m, tmp);
+                int n = ull_to_str(tmp, (unsigned long long)m);
                 *exp10 = n - 1 - k;
                 while (n > 1 && tmp[n - 1] == '0')
                     n--;
