@@ -1604,9 +1604,17 @@ static void s_match(client_t *c, const s_range_t *ra, s_matches_t *m) {
     if (!m->keys || !m->series) abort();
     /* expire first: expiry changes the index, so the keys were copied out of it above */
     for (size_t i = 0; i < n; i++) db_expire_if_needed(c->eng, db, keys[i]->ptr, keys[i]->len);
+    /* a key listed under two values of an IN list shows once */
+    for (size_t i = n; i-- > 1;) {
+        if (s_cmp_vstr(&keys[i - 1], &keys[i]) == 0) {
+            vstr_free(keys[i]);
+            keys[i] = NULL;
+        }
+    }
     for (size_t i = 0; i < n; i++) {
+        if (!keys[i]) continue;
         ts_t *t = s_peek_ts(db, keys[i]->ptr, keys[i]->len);
-        if (t && s_filters_match(t, ra) && (i == 0 || s_cmp_vstr(&keys[i - 1], &keys[i]))) {
+        if (t && s_filters_match(t, ra)) {
             m->keys[m->n] = keys[i];
             m->series[m->n] = t;
             m->n++;

@@ -1,0 +1,244 @@
+/* Unit tests for engine/types/t_ts.c through the engine's dispatcher: the label index follows
+ * every way a key comes and goes (create, alter, DEL, RENAME, MOVE, COPY, SET over it, expiry,
+ * FLUSHDB, SWAPDB), and the effect stream replays to the same data: commands that read the
+ * clock ('*', TS.INCRBY without TIMESTAMP) or partly fail (TS.MADD) are run on one engine,
+ * every recorded unit is applied to a fresh engine, and both must answer the same. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/effects_backlog.h"
+#include "engine/engine.h"
+#include "engine/types/t_ts.h"
+#include "shared/util.h"
+
+typedef struct {
+    engine_t *e;
+    client_t *c;
+    size_t hdr;
+} s_eng_t;
+
+static s_eng_t s_a, s_b;
+
+static const char *s_runv(s_eng_t *x, size_t *len, int argc, const char **words) {
+    proto_arg_t argv[64];
+    for (int i = 0; i < argc; i++) argv[i] = (proto_arg_t){words[i], strlen(words[i])};
+    frontend_t *fe = x->c->fe;
+    fe->out.len = 0;
+    fe->out_client = NULL;
+    fe->out_count = 0;
+    x->e->now_ms = now_ms();
+    engine_execute(x->e, x->c, argc, argv);
+    *len = fe->out.len - x->hdr;
+    return (const char *)fe->out.data + x->hdr;
+}
+
+static char s_last[65536];
+
+/* Runs a command and returns its reply as a NUL-terminated string (kept until the next run). */
+static const char *s_run(s_eng_t *x, const char *first, ...) {
+    const char *words[64];
+    int argc = 0;
+    va_list ap;
+    va_start(ap, first);
+    for (const char *w = first; w; w = va_arg(ap, const char *)) words[argc++] = w;
+    va_end(ap);
+    size_t n;
+    const char *r = s_runv(x, &n, argc, words);
+    assert_true(n < sizeof s_last);
+    memcpy(s_last, r, n);
+    s_last[n] = '\0';
+    return s_last;
+}
+
+#define RUN(x, ...) s_run(x, __VA_ARGS__, (const char *)NULL)
+#define CHECK(x, expect, ...)                                                                      \
+    do {                                                                                           \
+        const char *r_ = RUN(x, __VA_ARGS__);                                                      \
+        if (strcmp(r_, expect) != 0) fail_msg("reply %s, expected %s", r_, expect);                 \
+    } while (0)
+
+static void s_eng_init(s_eng_t *x) {
+    x->e = engine_new_for_test();
+    x->c = client_new(x->e, x->e->frontends, 1);
+    x->hdr = 0;
+    size_t n;
+    const char *w[] = {"GET", "__probe__"};
+    s_runv(x, &n, 2, w);
+    x->hdr = n - 5;
+}
+
+static void s_eng_free(s_eng_t *x) {
+    engine_free_for_test(x->e); /* frees the frontend's clients too */
+}
+
+static int s_setup(void **state) {
+    (void)state;
+    s_eng_init(&s_a);
+    s_eng_init(&s_b);
+    return 0;
+}
+
+static int s_teardown(void **state) {
+    (void)state;
+    s_eng_free(&s_a);
+    s_eng_free(&s_b);
+    return 0;
+}
+
+static uint64_t s_idx(s_eng_t *x, int db, const char *l, const char *v) {
+    return ts_index_count(&x->e->dbs[db], l, v);
+}
+
+static void test_index_follows_keyspace(void **state) {
+    (void)state;
+    s_eng_t *a = &s_a;
+    RUN(a, "FLUSHALL");
+    CHECK(a, "+OK\r\n", "TS.CREATE", "k", "LABELS", "host", "web1", "dc", "eu");
+    assert_int_equal(s_idx(a, 0, "host", "web1"), 1);
+    CHECK(a, "*1\r\n$1\r\nk\r\n", "TS.QUERYINDEX", "host=web1");
+    /* ALTER replaces the labels */
+    CHECK(a, "+OK\r\n", "TS.ALTER", "k", "LABELS", "host=web2");
+    assert_int_equal(s_idx(a, 0, "host", "web1"), 0);
+    assert_int_equal(s_idx(a, 0, "dc", "eu"), 0);
+    assert_int_equal(s_idx(a, 0, "host", "web2"), 1);
+    /* RENAME moves the entry */
+    CHECK(a, "+OK\r\n", "RENAME", "k", "k2");
+    CHECK(a, "*1\r\n$2\r\nk2\r\n", "TS.QUERYINDEX", "host=web2");
+    /* COPY indexes the copy too */
+    CHECK(a, ":1\r\n", "COPY", "k2", "k3");
+    assert_int_equal(s_idx(a, 0, "host", "web2"), 2);
+    /* SET over a series removes it */
+    CHECK(a, "+OK\r\n", "SET", "k3", "x");
+    assert_int_equal(s_idx(a, 0, "host", "web2"), 1);
+    /* MOVE to another database */
+    CHECK(a, ":1\r\n", "MOVE", "k2", "1");
+    assert_int_equal(s_idx(a, 0, "host", "web2"), 0);
+    assert_int_equal(s_idx(a, 1, "host", "web2"), 1);
+    /* SWAPDB swaps the indexes with the keys */
+    CHECK(a, "+OK\r\n", "SWAPDB", "0", "1");
+    assert_int_equal(s_idx(a, 0, "host", "web2"), 1);
+    CHECK(a, "*1\r\n$2\r\nk2\r\n", "TS.QUERYINDEX", "host=web2");
+    /* DEL */
+    CHECK(a, ":1\r\n", "DEL", "k2");
+    assert_int_equal(s_idx(a, 0, "host", "web2"), 0);
+    /* expiry: the key is gone from the index when it expires */
+    RUN(a, "TS.CREATE", "e", "LABELS", "t", "x");
+    RUN(a, "PEXPIREAT", "e", "1");
+    CHECK(a, "*0\r\n", "TS.QUERYINDEX", "t=x");
+    assert_int_equal(s_idx(a, 0, "t", "x"), 0);
+    /* FLUSHDB drops the whole index */
+    RUN(a, "TS.CREATE", "f", "LABELS", "t", "y");
+    RUN(a, "FLUSHDB");
+    assert_null(a->e->dbs[0].ts_index);
+    CHECK(a, "*0\r\n", "TS.QUERYINDEX", "t=y");
+}
+
+static void test_filters(void **state) {
+    (void)state;
+    s_eng_t *a = &s_a;
+    RUN(a, "FLUSHALL");
+    RUN(a, "TS.CREATE", "s1", "LABELS", "room", "study", "type", "temp");
+    RUN(a, "TS.CREATE", "s2", "LABELS", "room", "study", "type", "hum");
+    RUN(a, "TS.CREATE", "s3", "LABELS", "room", "kitchen", "type", "temp", "floor", "1");
+    CHECK(a, "*2\r\n$2\r\ns1\r\n$2\r\ns3\r\n", "TS.QUERYINDEX", "type=temp");
+    CHECK(a, "*1\r\n$2\r\ns1\r\n", "TS.QUERYINDEX", "type=temp", "floor=");
+    CHECK(a, "*1\r\n$2\r\ns3\r\n", "TS.QUERYINDEX", "type=temp", "floor!=");
+    CHECK(a, "*1\r\n$2\r\ns2\r\n", "TS.QUERYINDEX", "room=(study,kitchen)", "type!=temp");
+    CHECK(a, "*3\r\n$2\r\ns1\r\n$2\r\ns2\r\n$2\r\ns3\r\n", "TS.QUERYINDEX",
+          "room=(study,kitchen)", "floor!=(2,3)");
+    CHECK(a, "*1\r\n$2\r\ns2\r\n", "TS.QUERYINDEX", "room=(study,kitchen)", "type!=(temp,x)");
+    CHECK(a, "-ERR TSDB: please provide at least one matcher\r\n", "TS.QUERYINDEX", "type!=temp");
+    CHECK(a, "-ERR TSDB: failed parsing labels\r\n", "TS.QUERYINDEX", "nonsense");
+}
+
+/* Runs the same read on both engines and compares. */
+static void s_same(const char *first, ...) {
+    const char *words[64];
+    int argc = 0;
+    va_list ap;
+    va_start(ap, first);
+    for (const char *w = first; w; w = va_arg(ap, const char *)) words[argc++] = w;
+    va_end(ap);
+    size_t n1, n2;
+    const char *r1 = s_runv(&s_a, &n1, argc, words);
+    static char copy[65536];
+    assert_true(n1 < sizeof copy);
+    memcpy(copy, r1, n1);
+    const char *r2 = s_runv(&s_b, &n2, argc, words);
+    if (n1 != n2 || memcmp(copy, r2, n1) != 0)
+        fail_msg("%s differs after replay:\n%.*s\nvs\n%.*s", first, (int)n1, copy, (int)n2, r2);
+}
+
+static void test_effects_replay(void **state) {
+    (void)state;
+    s_eng_t *a = &s_a, *b = &s_b;
+    RUN(a, "FLUSHALL");
+    RUN(b, "FLUSHALL");
+    uint64_t first = effects_last_seq(a->e) + 1;
+    RUN(a, "TS.CREATE", "src", "RETENTION", "100000000", "DUPLICATE_POLICY", "LAST", "LABELS",
+        "kind", "cpu", "host", "h1");
+    RUN(a, "TS.CREATE", "dst", "LABELS", "kind", "cpu-avg");
+    RUN(a, "TS.CREATERULE", "src", "dst", "AGGREGATION", "avg", "1000");
+    char ts[32], v[32];
+    for (int i = 0; i < 50; i++) {
+        snprintf(ts, sizeof ts, "%d", 1000 + i * 137);
+        snprintf(v, sizeof v, "%d.25", i % 7);
+        RUN(a, "TS.ADD", "src", ts, v);
+    }
+    RUN(a, "TS.ADD", "src", "1500", "99");                        /* update in a closed bucket */
+    RUN(a, "TS.ADD", "now", "*", "1.5", "LABELS", "kind=clock"); /* the server's time */
+    RUN(a, "TS.ADD", "now", "*", "2.5", "ON_DUPLICATE", "SUM");
+    RUN(a, "TS.INCRBY", "counter", "3", "LABELS", "kind", "counter");
+    RUN(a, "TS.INCRBY", "counter", "4", "TIMESTAMP", "*");
+    RUN(a, "TS.DECRBY", "counter", "1");
+    RUN(a, "TS.MADD", "src", "9000", "1", "missing", "9000", "2", "src", "*", "3", "src", "x", "1");
+    RUN(a, "TS.DEL", "src", "2000", "3000");
+    RUN(a, "TS.ALTER", "src", "LABELS", "kind", "cpu", "host", "h2");
+    RUN(a, "TS.DOWNSAMPLE", "src", "down", "max", "-", "+", "5000");
+    RUN(a, "RENAME", "dst", "dst2");
+    RUN(a, "TS.ADD", "src", "20000", "5");
+    RUN(a, "TS.CREATE", "gone", "LABELS", "kind", "cpu");
+    RUN(a, "PEXPIREAT", "gone", "1");
+    RUN(a, "TS.QUERYINDEX", "kind=cpu"); /* expires it: recorded as DEL */
+    uint64_t last = effects_last_seq(a->e);
+    assert_true(last >= first);
+    assert_true(effects_oldest_seq(a->e) <= first);
+    char err[256];
+    b->e->now_ms = 12345; /* a replay that read the clock would store other timestamps */
+    for (uint64_t s = first; s <= last; s++) {
+        const char *p;
+        size_t len;
+        assert_int_equal(effects_get(a->e, s, &p, &len), 0);
+        if (engine_apply_unit(b->e, p, len, err, sizeof err) != 0) fail_msg("unit %llu: %s", (unsigned long long)s, err);
+    }
+    const char *keys[] = {"src", "dst2", "now", "counter", "down", "gone"};
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+        s_same("TS.RANGE", keys[i], "-", "+", (const char *)NULL);
+        s_same("TS.INFO", keys[i], (const char *)NULL);
+    }
+    s_same("TS.MRANGE", "-", "+", "WITHLABELS", "FILTER", "kind=(cpu,cpu-avg,clock,counter)",
+           (const char *)NULL);
+    s_same("TS.QUERYINDEX", "host=h2", (const char *)NULL);
+    s_same("DBSIZE", (const char *)NULL);
+    /* and the replayed compaction keeps working the same way on both */
+    RUN(a, "TS.ADD", "src", "40000", "1");
+    RUN(b, "TS.ADD", "src", "40000", "1");
+    s_same("TS.RANGE", "dst2", "-", "+", (const char *)NULL);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_index_follows_keyspace),
+        cmocka_unit_test(test_filters),
+        cmocka_unit_test(test_effects_replay),
+    };
+    return cmocka_run_group_tests(tests, s_setup, s_teardown);
+}
