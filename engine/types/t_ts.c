@@ -1082,12 +1082,7 @@ static void cmd_ts_del(client_t *c) {
     reply_int(c, (long long)n);
 }
 
-static void s_reply_last(client_t *c, const ts_t *t) {
-    int64_t ts;
-    double v;
-    if (tseries_last(&t->s, &ts, &v)) s_reply_sample(c, ts, v);
-    else reply_array(c, 0);
-}
+static void s_reply_last(client_t *c, const ts_t *t, int latest);
 
 static void cmd_ts_get(client_t *c) {
     s_ensure_linked(c->eng);
@@ -1096,7 +1091,7 @@ static void cmd_ts_get(client_t *c) {
         return;
     }
     ts_t *t = s_lookup_read_or_reply(c, &c->argv[1]);
-    if (t) s_reply_last(c, t);
+    if (t) s_reply_last(c, t, c->argc == 3);
 }
 
 /* ===================== range queries ===================== */
@@ -1459,36 +1454,81 @@ static int s_agg_visit_q(void *ctx, int64_t ts, double v) {
     return 0;
 }
 
-/* The samples (or buckets) of t that the query asks for, in reply order. */
-static void s_query(const ts_t *t, const s_range_t *ra, int rev, s_vec_t *out) {
+static void s_vec_reverse(s_vec_t *x) {
+    for (size_t i = 0, j = x->n ? x->n - 1 : 0; i < j; i++, j--) {
+        int64_t ts = x->ts[i];
+        x->ts[i] = x->ts[j];
+        x->ts[j] = ts;
+        double v = x->v[i];
+        x->v[i] = x->v[j];
+        x->v[j] = v;
+    }
+}
+
+/* LATEST: a compaction destination's bucket still open in its source, as a sample. */
+typedef struct {
+    int has;
+    int64_t ts;
+    double v;
+} s_latest_t;
+
+static s_latest_t s_latest(db_t *db, const ts_t *t) {
+    s_latest_t l = {0};
+    const ts_t *s = s_src_of(db, t);
+    for (uint32_t i = 0; s && i < s->nrules; i++) {
+        const s_rule_t *r = &s->rules[i];
+        if (s_vstr_eq(r->dest, t->self->ptr, t->self->len) && r->has_cur && r->st.n)
+            l = (s_latest_t){1, r->cur, s_agg_value(r->agg, &r->st)};
+    }
+    return l;
+}
+
+/* The samples (or buckets) of t that the query asks for, in reply order; lat (may be NULL)
+ * is LATEST's extra sample. */
+static void s_query(const ts_t *t, const s_range_t *ra, int rev, const s_latest_t *lat,
+                    s_vec_t *out) {
     int64_t from = ra->from, to = ra->to, last;
     double lv;
-    if (!tseries_last(&t->s, &last, &lv)) return;
+    int has = tseries_last(&t->s, &last, &lv);
+    int use_lat = lat && lat->has && (!has || lat->ts > last);
+    if (use_lat) {
+        last = lat->ts;
+        has = 1;
+    }
+    if (!has) return;
     if (t->retention > 0 && last > t->retention && from < last - t->retention)
         from = last - t->retention;
+    use_lat = use_lat && lat->ts >= from && lat->ts <= to;
     s_qctx_t q = {.ra = ra, .out = out, .limit = ra->count};
     if (ra->agg == AGG_NONE) {
-        tseries_range(&t->s, from, to, rev, s_raw_visit, &q);
+        if (use_lat && rev) s_raw_visit(&q, lat->ts, lat->v);
+        if (q.limit < 0 || (long long)out->n < q.limit) tseries_range(&t->s, from, to, rev, s_raw_visit, &q);
+        if (use_lat && !rev && (q.limit < 0 || (long long)out->n < q.limit))
+            s_raw_visit(&q, lat->ts, lat->v);
         return;
     }
     q.align = ra->align_kind == 1 ? ra->from : ra->align_kind == 2 ? (ra->to_max ? last : ra->to)
                                                                    : ra->align;
     if (rev) q.limit = -1; /* buckets come out oldest first: COUNT applies after reversing */
     tseries_range(&t->s, from, to, 0, s_agg_visit_q, &q);
+    if (use_lat && (q.limit < 0 || (long long)out->n < q.limit)) s_agg_visit_q(&q, lat->ts, lat->v);
     if (q.open && (q.limit < 0 || (long long)out->n < q.limit)) s_close_bucket(&q);
     if (rev) {
-        for (size_t i = 0, j = out->n ? out->n - 1 : 0; i < j; i++, j--) {
-            int64_t ts = out->ts[i];
-            out->ts[i] = out->ts[j];
-            out->ts[j] = ts;
-            double v = out->v[i];
-            out->v[i] = out->v[j];
-            out->v[j] = v;
-        }
+        s_vec_reverse(out);
         if (ra->count >= 0 && (long long)out->n > ra->count) out->n = (size_t)ra->count;
     }
     int64_t shift = ra->bt == 1 ? ra->bucket : ra->bt == 2 ? ra->bucket / 2 : 0;
     for (size_t i = 0; i < out->n; i++) out->ts[i] += shift;
+}
+
+static void s_reply_last(client_t *c, const ts_t *t, int latest) {
+    int64_t ts;
+    double v;
+    s_latest_t lat = latest ? s_latest(c->db, t) : (s_latest_t){0};
+    int has = tseries_last(&t->s, &ts, &v);
+    if (lat.has && (!has || lat.ts > ts)) s_reply_sample(c, lat.ts, lat.v);
+    else if (has) s_reply_sample(c, ts, v);
+    else reply_array(c, 0);
 }
 
 static void s_reply_vec(client_t *c, const s_vec_t *x) {
@@ -1506,7 +1546,8 @@ static void s_range_cmd(client_t *c, int rev) {
     ts_t *t = s_lookup_read_or_reply(c, &c->argv[1]);
     if (t) {
         s_vec_t out = {0};
-        s_query(t, &ra, rev, &out);
+        s_latest_t lat = ra.latest ? s_latest(c->db, t) : (s_latest_t){0};
+        s_query(t, &ra, rev, &lat, &out);
         s_reply_vec(c, &out);
         s_vec_free(&out);
     }
@@ -1665,7 +1706,7 @@ static void cmd_ts_mget(client_t *c) {
     for (size_t i = 0; i < m.n; i++) {
         s_reply_series_head(c, m.keys[i]->ptr, m.keys[i]->len, 2);
         s_reply_selected(c, m.series[i], &ra);
-        s_reply_last(c, m.series[i]);
+        s_reply_last(c, m.series[i], ra.latest);
     }
     s_matches_free(&m);
     s_range_free(&ra);
@@ -1749,16 +1790,7 @@ static void s_mrange_grouped(client_t *c, const s_range_t *ra, s_matches_t *m, s
             s_vec_push(&red, pts[a].ts, s_agg_value(ra->reducer, &st));
             a = b;
         }
-        if (rev) {
-            for (size_t x = 0, y = red.n ? red.n - 1 : 0; x < y; x++, y--) {
-                int64_t t0 = red.ts[x];
-                red.ts[x] = red.ts[y];
-                red.ts[y] = t0;
-                double v0 = red.v[x];
-                red.v[x] = red.v[y];
-                red.v[y] = v0;
-            }
-        }
+        if (rev) s_vec_reverse(&red);
         if (ra->count >= 0 && (long long)red.n > ra->count) red.n = (size_t)ra->count;
         /* name "label=value", labels: the group label, __reducer__, __source__ */
         vstr_t *name = vstr_empty(0);
@@ -1802,7 +1834,10 @@ static void s_mrange_cmd(client_t *c, int rev) {
     s_match(c, &ra, &m);
     s_vec_t *outs = calloc(m.n ? m.n : 1, sizeof *outs);
     if (!outs) abort();
-    for (size_t i = 0; i < m.n; i++) s_query(m.series[i], &ra, rev, &outs[i]);
+    for (size_t i = 0; i < m.n; i++) {
+        s_latest_t lat = ra.latest ? s_latest(c->db, m.series[i]) : (s_latest_t){0};
+        s_query(m.series[i], &ra, rev, &lat, &outs[i]);
+    }
     if (ra.groupby) {
         s_mrange_grouped(c, &ra, &m, outs, rev);
     } else {
@@ -2050,7 +2085,7 @@ static void cmd_ts_downsample(client_t *c) {
         return;
     }
     s_vec_t out = {0};
-    s_query(s, &ra, 0, &out);
+    s_query(s, &ra, 0, NULL, &out);
     if (out.n) {
         if (!d) {
             s_opts_t o = {.compressed = 1, .chunk = S_DEFAULT_CHUNK};
