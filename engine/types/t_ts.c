@@ -805,6 +805,8 @@ static void s_reply_value(client_t *c, double v) {
     int n;
     if (isnan(v)) n = snprintf(buf, sizeof buf, "NaN");
     else if (isinf(v)) n = snprintf(buf, sizeof buf, v > 0 ? "inf" : "-inf");
+    else if (v == (double)(long long)v && fabs(v) < 1e15 && !(v == 0 && signbit(v)))
+        n = ll_to_str(buf, (long long)v); /* the common case, without printf */
     else {
         for (int prec = 15;; prec++) {
             n = snprintf(buf, sizeof buf, "%.*g", prec, v);
