@@ -616,6 +616,11 @@ static void s_rules_on_del(client_t *c, ts_t *t, int64_t from, int64_t to) {
 /* ===================== argument parsing ===================== */
 
 static const char *const s_err_nokey = "-ERR TSDB: the key does not exist";
+/* EMPTY fills the gaps between buckets; a bucket far smaller than the gaps would make the
+ * reply (and the memory to build it) unbounded, so a query may fill this many at most. */
+#define S_EMPTY_MAX 1000000
+static const char *const s_err_empty =
+    "-ERR TSDB: EMPTY would report more than 1000000 empty buckets: use a larger bucket";
 
 static int s_ts_arg(const proto_arg_t *a, int64_t *out) {
     long long v;
@@ -1410,6 +1415,8 @@ typedef struct {
     int64_t bs, align;
     s_agg_t st;
     long long limit; /* stop after this many outputs (-1: none) */
+    uint64_t filled; /* empty buckets EMPTY reported so far */
+    int overflow;    /* ... too many: the query fails */
 } s_qctx_t;
 
 static int s_passes(const s_range_t *ra, int64_t ts, double v) {
@@ -1430,6 +1437,10 @@ static void s_close_bucket(s_qctx_t *q) {
     if (ra->empty && q->out->n) {
         int64_t prev = q->out->ts[q->out->n - 1];
         for (int64_t b = prev + ra->bucket; b < q->bs && b > prev; b += ra->bucket) {
+            if (++q->filled > S_EMPTY_MAX) {
+                q->overflow = 1;
+                return;
+            }
             s_agg_t none = {0};
             s_vec_push(q->out, b, s_agg_value(ra->agg, &none));
             if (q->limit >= 0 && (long long)q->out->n >= q->limit) return;
@@ -1445,7 +1456,7 @@ static int s_agg_visit_q(void *ctx, int64_t ts, double v) {
     if (q->open && bs != q->bs) {
         s_close_bucket(q);
         q->open = 0;
-        if (q->limit >= 0 && (long long)q->out->n >= q->limit) return 1;
+        if (q->overflow || (q->limit >= 0 && (long long)q->out->n >= q->limit)) return 1;
     }
     if (!q->open) {
         q->open = 1;
@@ -1486,8 +1497,8 @@ static s_latest_t s_latest(db_t *db, const ts_t *t) {
 }
 
 /* The samples (or buckets) of t that the query asks for, in reply order; lat (may be NULL)
- * is LATEST's extra sample. */
-static void s_query(const ts_t *t, const s_range_t *ra, int rev, const s_latest_t *lat,
+ * is LATEST's extra sample. -1 (out emptied) when EMPTY would report too many buckets. */
+static int s_query(const ts_t *t, const s_range_t *ra, int rev, const s_latest_t *lat,
                     s_vec_t *out) {
     int64_t from = ra->from, to = ra->to, last;
     double lv;
@@ -1497,7 +1508,7 @@ static void s_query(const ts_t *t, const s_range_t *ra, int rev, const s_latest_
         last = lat->ts;
         has = 1;
     }
-    if (!has) return;
+    if (!has) return 0;
     if (t->retention > 0 && last > t->retention && from < last - t->retention)
         from = last - t->retention;
     use_lat = use_lat && lat->ts >= from && lat->ts <= to;
@@ -1507,20 +1518,25 @@ static void s_query(const ts_t *t, const s_range_t *ra, int rev, const s_latest_
         if (q.limit < 0 || (long long)out->n < q.limit) tseries_range(&t->s, from, to, rev, s_raw_visit, &q);
         if (use_lat && !rev && (q.limit < 0 || (long long)out->n < q.limit))
             s_raw_visit(&q, lat->ts, lat->v);
-        return;
+        return 0;
     }
     q.align = ra->align_kind == 1 ? ra->from : ra->align_kind == 2 ? (ra->to_max ? last : ra->to)
                                                                    : ra->align;
     if (rev) q.limit = -1; /* buckets come out oldest first: COUNT applies after reversing */
     tseries_range(&t->s, from, to, 0, s_agg_visit_q, &q);
     if (use_lat && (q.limit < 0 || (long long)out->n < q.limit)) s_agg_visit_q(&q, lat->ts, lat->v);
-    if (q.open && (q.limit < 0 || (long long)out->n < q.limit)) s_close_bucket(&q);
+    if (q.open && !q.overflow && (q.limit < 0 || (long long)out->n < q.limit)) s_close_bucket(&q);
+    if (q.overflow) {
+        s_vec_free(out);
+        return -1;
+    }
     if (rev) {
         s_vec_reverse(out);
         if (ra->count >= 0 && (long long)out->n > ra->count) out->n = (size_t)ra->count;
     }
     int64_t shift = ra->bt == 1 ? ra->bucket : ra->bt == 2 ? ra->bucket / 2 : 0;
     for (size_t i = 0; i < out->n; i++) out->ts[i] += shift;
+    return 0;
 }
 
 static void s_reply_last(client_t *c, const ts_t *t, int latest) {
@@ -1549,8 +1565,8 @@ static void s_range_cmd(client_t *c, int rev) {
     if (t) {
         s_vec_t out = {0};
         s_latest_t lat = ra.latest ? s_latest(c->db, t) : (s_latest_t){0};
-        s_query(t, &ra, rev, &lat, &out);
-        s_reply_vec(c, &out);
+        if (s_query(t, &ra, rev, &lat, &out)) reply_error(c, s_err_empty);
+        else s_reply_vec(c, &out);
         s_vec_free(&out);
     }
     s_range_free(&ra);
@@ -1836,11 +1852,14 @@ static void s_mrange_cmd(client_t *c, int rev) {
     s_match(c, &ra, &m);
     s_vec_t *outs = calloc(m.n ? m.n : 1, sizeof *outs);
     if (!outs) abort();
-    for (size_t i = 0; i < m.n; i++) {
+    int failed = 0;
+    for (size_t i = 0; i < m.n && !failed; i++) {
         s_latest_t lat = ra.latest ? s_latest(c->db, m.series[i]) : (s_latest_t){0};
-        s_query(m.series[i], &ra, rev, &lat, &outs[i]);
+        failed = s_query(m.series[i], &ra, rev, &lat, &outs[i]);
     }
-    if (ra.groupby) {
+    if (failed) {
+        reply_error(c, s_err_empty);
+    } else if (ra.groupby) {
         s_mrange_grouped(c, &ra, &m, outs, rev);
     } else {
         s_reply_series_list(c, m.n);
@@ -2087,7 +2106,7 @@ static void cmd_ts_downsample(client_t *c) {
         return;
     }
     s_vec_t out = {0};
-    s_query(s, &ra, 0, NULL, &out);
+    s_query(s, &ra, 0, NULL, &out); /* no EMPTY here: cannot fail */
     if (out.n) {
         if (!d) {
             s_opts_t o = {.compressed = 1, .chunk = S_DEFAULT_CHUNK};

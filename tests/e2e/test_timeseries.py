@@ -298,6 +298,14 @@ def test_aggregation_options(r):
                      "AGGREGATION", "sum", 1000) == [(1000, 5.0), (2000, 10.0)]
     assert err(r, "TS.RANGE", "agg", "-", "+", "EMPTY") == \
         "TSDB: ALIGN, BUCKETTIMESTAMP and EMPTY require AGGREGATION"
+    # a bucket tiny next to the gaps cannot make EMPTY's reply unbounded
+    r.execute_command("TS.ADD", "agg", 10**12, 1)
+    assert err(r, "TS.RANGE", "agg", "-", "+", "AGGREGATION", "sum", 1, "EMPTY") == \
+        "TSDB: EMPTY would report more than 1000000 empty buckets: use a larger bucket"
+    r.execute_command("TS.ALTER", "agg", "LABELS", "x", "y")
+    assert err(r, "TS.MRANGE", "-", "+", "AGGREGATION", "sum", 1, "EMPTY", "FILTER", "x=y") == \
+        "TSDB: EMPTY would report more than 1000000 empty buckets: use a larger bucket"
+    assert len(r.execute_command("TS.RANGE", "agg", "-", "+", "AGGREGATION", "sum", 1)) == 8
 
 
 # ---------------------------------------------------------------- multi-series and the index
