@@ -32,14 +32,16 @@
 
 enum {
     AGG_NONE = -1, AGG_AVG = 0, AGG_SUM, AGG_MIN, AGG_MAX, AGG_RANGE, AGG_COUNT, AGG_FIRST,
-    AGG_LAST, AGG_STD_P, AGG_STD_S, AGG_VAR_P, AGG_VAR_S, AGG_N
+    AGG_LAST, AGG_STD_P, AGG_STD_S, AGG_VAR_P, AGG_VAR_S, AGG_TWA, AGG_N
 };
 static const char *const s_agg_names[AGG_N] = {"avg",   "sum",   "min",   "max",
                                                "range", "count", "first", "last",
-                                               "std.p", "std.s", "var.p", "var.s"};
+                                               "std.p", "std.s", "var.p", "var.s",
+                                               "twa"};
 static const char *const s_agg_upper[AGG_N] = {"AVG",   "SUM",   "MIN",   "MAX",
                                                "RANGE", "COUNT", "FIRST", "LAST",
-                                               "STD.P", "STD.S", "VAR.P", "VAR.S"};
+                                               "STD.P", "STD.S", "VAR.P", "VAR.S",
+                                               "TWA"};
 
 static int s_agg_parse(const proto_arg_t *a) {
     for (int i = 0; i < AGG_N; i++)
@@ -50,21 +52,55 @@ static int s_agg_parse(const proto_arg_t *a) {
 typedef struct {
     uint64_t n;
     double sum, min, max, first, last, mean, m2; /* mean/m2: Welford's running variance */
+    /* twa: the bucket [bs, be), the area under the samples joined by straight lines, and the
+     * samples just outside the bucket (interpolated to its edges when present) */
+    int64_t fts, lts, bs, be;
+    double area;
+    uint8_t has_prev, has_next;
+    int64_t prev_ts, next_ts;
+    double prev_v, next_v;
 } s_agg_t;
 
-static void s_agg_add(s_agg_t *a, double v) {
+static void s_agg_add(s_agg_t *a, int64_t ts, double v) {
     if (a->n == 0) {
         a->min = a->max = a->first = v;
+        a->fts = ts;
     } else {
+        a->area += (a->last + v) / 2 * (double)(ts - a->lts);
         if (v < a->min) a->min = v;
         if (v > a->max) a->max = v;
     }
     a->last = v;
+    a->lts = ts;
     a->sum += v;
     a->n++;
     double d = v - a->mean;
     a->mean += d / (double)a->n;
     a->m2 += d * (v - a->mean);
+}
+
+static double s_interp(int64_t t0, double v0, int64_t t1, double v1, double t) {
+    return t1 == t0 ? v1 : v0 + (v1 - v0) * (t - (double)t0) / (double)(t1 - t0);
+}
+
+/* Time-weighted average: the area under the bucket's samples joined by straight lines (and,
+ * when there are samples beyond the bucket, the lines to them cut at the bucket's edges),
+ * divided by the time it covers. */
+static double s_twa(const s_agg_t *a) {
+    double area = a->area;
+    double start = (double)a->fts, end = (double)a->lts;
+    if (a->has_prev && a->prev_ts < a->fts && a->bs < a->fts) {
+        double vb = s_interp(a->prev_ts, a->prev_v, a->fts, a->first, (double)a->bs);
+        area += (vb + a->first) / 2 * (double)(a->fts - a->bs);
+        start = (double)a->bs;
+    }
+    if (a->has_next && a->next_ts > a->lts && a->be > a->lts) {
+        int64_t be = a->be < a->next_ts ? a->be : a->next_ts;
+        double ve = s_interp(a->lts, a->last, a->next_ts, a->next_v, (double)be);
+        area += (a->last + ve) / 2 * (double)(be - a->lts);
+        end = (double)be;
+    }
+    return end > start ? area / (end - start) : a->last;
 }
 
 static double s_agg_value(int agg, const s_agg_t *a) {
@@ -82,6 +118,7 @@ static double s_agg_value(int agg, const s_agg_t *a) {
     case AGG_VAR_S: return a->n > 1 ? a->m2 / (double)(a->n - 1) : 0;
     case AGG_STD_P: return sqrt(a->m2 / (double)a->n);
     case AGG_STD_S: return a->n > 1 ? sqrt(a->m2 / (double)(a->n - 1)) : 0;
+    case AGG_TWA: return s_twa(a);
     default: return NAN;
     }
 }
@@ -510,18 +547,51 @@ fail:
 
 /* ===================== writing samples ===================== */
 
-typedef struct {
-    s_agg_t *a;
-} s_aggctx_t;
-
 static int s_agg_visit(void *ctx, int64_t ts, double v) {
-    s_agg_add(ctx, v);
+    s_agg_add(ctx, ts, v);
     return 0;
 }
 
-static void s_aggregate(const ts_t *t, int64_t from, int64_t to, s_agg_t *a) {
+typedef struct {
+    int has;
+    int64_t ts;
+    double v;
+} s_sample_t;
+
+static int s_first_visit(void *ctx, int64_t ts, double v) {
+    *(s_sample_t *)ctx = (s_sample_t){1, ts, v};
+    return 1;
+}
+
+/* The newest sample before ts (rev) or the oldest after it. */
+static s_sample_t s_neighbour(const ts_t *t, int64_t ts, int rev) {
+    s_sample_t x = {0};
+    if (rev && ts > 0) tseries_range(&t->s, 0, ts - 1, 1, s_first_visit, &x);
+    if (!rev && ts < S_TS_MAX) tseries_range(&t->s, ts + 1, S_TS_MAX, 0, s_first_visit, &x);
+    return x;
+}
+
+static void s_set_prev(s_agg_t *a, s_sample_t p) {
+    a->has_prev = (uint8_t)p.has;
+    a->prev_ts = p.ts;
+    a->prev_v = p.v;
+}
+
+static void s_set_next(s_agg_t *a, s_sample_t n) {
+    a->has_next = (uint8_t)n.has;
+    a->next_ts = n.ts;
+    a->next_v = n.v;
+}
+
+/* Aggregates t's samples in [from, to], one bucket (twa also looks just outside it). */
+static void s_aggregate(const ts_t *t, int agg, int64_t from, int64_t to, s_agg_t *a) {
     memset(a, 0, sizeof *a);
     tseries_range(&t->s, from, to, 0, s_agg_visit, a);
+    if (agg != AGG_TWA) return;
+    a->bs = from;
+    a->be = to < S_TS_MAX ? to + 1 : to;
+    s_set_prev(a, s_neighbour(t, from, 1));
+    s_set_next(a, s_neighbour(t, to, 0));
 }
 
 static int64_t s_bucket_end(int64_t bs, int64_t bucket) {
@@ -529,7 +599,7 @@ static int64_t s_bucket_end(int64_t bs, int64_t bucket) {
 }
 
 static void s_rule_recompute(const ts_t *t, s_rule_t *r) {
-    if (r->has_cur) s_aggregate(t, r->cur, s_bucket_end(r->cur, r->bucket), &r->st);
+    if (r->has_cur) s_aggregate(t, r->agg, r->cur, s_bucket_end(r->cur, r->bucket), &r->st);
 }
 
 /* Stores a sample and applies retention; returns a TSU_* code. */
@@ -556,7 +626,7 @@ static void s_rule_emit(client_t *c, const ts_t *t, ts_t *d, const s_rule_t *r, 
                         const s_agg_t *given) {
     s_agg_t a;
     if (given) a = *given;
-    else s_aggregate(t, bs, s_bucket_end(bs, r->bucket), &a);
+    else s_aggregate(t, r->agg, bs, s_bucket_end(bs, r->bucket), &a);
     double stored;
     if (a.n == 0) {
         if (tseries_del(&d->s, bs, bs)) s_dest_written(c, r, "ts.del:dest");
@@ -575,17 +645,26 @@ static void s_rules_on_add(client_t *c, ts_t *t, int64_t ts, double v, int appen
         ts_t *d = s_rule_dest(c->db, t, r);
         int64_t bs = s_bucket_start(ts, r->bucket, r->align);
         if (!r->has_cur || bs > r->cur) {
-            if (r->has_cur && r->st.n) s_rule_emit(c, t, d, r, r->cur, &r->st);
+            s_agg_t old = r->st;
+            if (r->has_cur && old.n) {
+                s_set_next(&old, (s_sample_t){1, ts, v}); /* twa: the line to this sample */
+                s_rule_emit(c, t, d, r, r->cur, &old);
+            }
+            int had = r->has_cur;
             r->has_cur = 1;
             r->cur = bs;
             if (appended) {
                 memset(&r->st, 0, sizeof r->st);
-                s_agg_add(&r->st, v);
+                r->st.bs = bs;
+                r->st.be = s_bucket_end(bs, r->bucket) + 1;
+                if (had && old.n) s_set_prev(&r->st, (s_sample_t){1, old.lts, old.last});
+                else if (had) s_set_prev(&r->st, (s_sample_t){old.has_prev, old.prev_ts, old.prev_v});
+                s_agg_add(&r->st, ts, v);
             } else {
                 s_rule_recompute(t, r);
             }
         } else if (bs == r->cur) {
-            if (appended) s_agg_add(&r->st, v);
+            if (appended) s_agg_add(&r->st, ts, v);
             else s_rule_recompute(t, r);
         } else {
             s_rule_emit(c, t, d, r, bs, NULL); /* a late sample for a closed bucket */
@@ -1367,7 +1446,8 @@ static int s_range_opts_or_reply(client_t *c, int i, int multi, s_range_t *ra) {
             }
             ra->glabel = &c->argv[i + 1];
             ra->reducer = s_agg_parse(&c->argv[i + 3]);
-            if (ra->reducer == AGG_NONE || ra->reducer == AGG_FIRST || ra->reducer == AGG_LAST) {
+            if (ra->reducer == AGG_NONE || ra->reducer == AGG_FIRST || ra->reducer == AGG_LAST ||
+                ra->reducer == AGG_TWA) {
                 reply_error(c, "-ERR TSDB: invalid reducer");
                 return -1;
             }
@@ -1415,6 +1495,7 @@ typedef struct {
     int64_t bs, align;
     s_agg_t st;
     long long limit; /* stop after this many outputs (-1: none) */
+    s_sample_t last; /* the newest sample aggregated so far (twa's previous sample) */
     uint64_t filled; /* empty buckets EMPTY reported so far */
     int overflow;    /* ... too many: the query fails */
 } s_qctx_t;
@@ -1442,7 +1523,11 @@ static void s_close_bucket(s_qctx_t *q) {
                 return;
             }
             s_agg_t none = {0};
-            s_vec_push(q->out, b, s_agg_value(ra->agg, &none));
+            double v = s_agg_value(ra->agg, &none);
+            if (ra->agg == AGG_TWA && q->st.has_prev) /* the line across the gap, at mid-bucket */
+                v = s_interp(q->st.prev_ts, q->st.prev_v, q->st.fts, q->st.first,
+                             (double)b + (double)ra->bucket / 2);
+            s_vec_push(q->out, b, v);
             if (q->limit >= 0 && (long long)q->out->n >= q->limit) return;
         }
     }
@@ -1454,6 +1539,7 @@ static int s_agg_visit_q(void *ctx, int64_t ts, double v) {
     if (!s_passes(q->ra, ts, v)) return 0;
     int64_t bs = s_bucket_start(ts, q->ra->bucket, q->align);
     if (q->open && bs != q->bs) {
+        s_set_next(&q->st, (s_sample_t){1, ts, v});
         s_close_bucket(q);
         q->open = 0;
         if (q->overflow || (q->limit >= 0 && (long long)q->out->n >= q->limit)) return 1;
@@ -1462,8 +1548,12 @@ static int s_agg_visit_q(void *ctx, int64_t ts, double v) {
         q->open = 1;
         q->bs = bs;
         memset(&q->st, 0, sizeof q->st);
+        q->st.bs = bs;
+        q->st.be = s_bucket_end(bs, q->ra->bucket) + 1;
+        s_set_prev(&q->st, q->last);
     }
-    s_agg_add(&q->st, v);
+    s_agg_add(&q->st, ts, v);
+    q->last = (s_sample_t){1, ts, v};
     return 0;
 }
 
@@ -1523,9 +1613,13 @@ static int s_query(const ts_t *t, const s_range_t *ra, int rev, const s_latest_t
     q.align = ra->align_kind == 1 ? ra->from : ra->align_kind == 2 ? (ra->to_max ? last : ra->to)
                                                                    : ra->align;
     if (rev) q.limit = -1; /* buckets come out oldest first: COUNT applies after reversing */
+    if (ra->agg == AGG_TWA) q.last = s_neighbour(t, from, 1);
     tseries_range(&t->s, from, to, 0, s_agg_visit_q, &q);
     if (use_lat && (q.limit < 0 || (long long)out->n < q.limit)) s_agg_visit_q(&q, lat->ts, lat->v);
-    if (q.open && !q.overflow && (q.limit < 0 || (long long)out->n < q.limit)) s_close_bucket(&q);
+    if (q.open && !q.overflow && (q.limit < 0 || (long long)out->n < q.limit)) {
+        if (ra->agg == AGG_TWA) s_set_next(&q.st, use_lat ? (s_sample_t){0} : s_neighbour(t, to, 0));
+        s_close_bucket(&q);
+    }
     if (q.overflow) {
         s_vec_free(out);
         return -1;
@@ -1804,7 +1898,10 @@ static void s_mrange_grouped(client_t *c, const s_range_t *ra, s_matches_t *m, s
         for (size_t a = 0; a < npts;) {
             s_agg_t st = {0};
             size_t b = a;
-            while (b < npts && pts[b].ts == pts[a].ts) s_agg_add(&st, pts[b++].v);
+            while (b < npts && pts[b].ts == pts[a].ts) {
+                s_agg_add(&st, pts[b].ts, pts[b].v);
+                b++;
+            }
             s_vec_push(&red, pts[a].ts, s_agg_value(ra->reducer, &st));
             a = b;
         }
@@ -2140,7 +2237,7 @@ static void cmd_ts_downsample(client_t *c) {
     "?block:filter_by_value=FILTER_BY_VALUE(double:min double:max) ?integer:count=COUNT "         \
     "?block:aggregation(?string:align=ALIGN "                                                      \
     "oneof:aggregator=AGGREGATION(=AVG =FIRST =LAST =MIN =MAX =SUM =RANGE =COUNT =STD.P =STD.S " \
-    "=VAR.P =VAR.S) integer:bucketDuration ?string:buckettimestamp=BUCKETTIMESTAMP ?=EMPTY)"
+    "=VAR.P =VAR.S =TWA) integer:bucketDuration ?string:buckettimestamp=BUCKETTIMESTAMP ?=EMPTY)"
 #define S_LABEL_OPTS "?oneof:labels(=WITHLABELS *string:label=SELECTED_LABELS)"
 
 static command_t ts_commands[] = {
@@ -2239,7 +2336,7 @@ static command_t ts_commands[] = {
      .complexity = "O(1)",
      .args = "key:sourceKey@0 key:destKey@1 "
              "oneof:aggregator=AGGREGATION(=AVG =FIRST =LAST =MIN =MAX =SUM =RANGE =COUNT "
-             "=STD.P =STD.S =VAR.P =VAR.S) integer:bucketDuration ?integer:alignTimestamp"},
+             "=STD.P =STD.S =VAR.P =VAR.S =TWA) integer:bucketDuration ?integer:alignTimestamp"},
     {.name = "ts.deleterule", .proc = cmd_ts_deleterule, .arity = 3, .flags = "write",
      .keyspecs = "RW access update;index:1;range:0,1,0|RW update;index:2;range:0,1,0",
      .group = "timeseries", .since = "1.0.0", .summary = "Deletes a compaction rule.",
@@ -2252,7 +2349,7 @@ static command_t ts_commands[] = {
      .complexity = "O(n/m+k) where k is the number of samples in range",
      .args = "key:source@0 key:destination@1 "
              "oneof:aggregator(=AVG =FIRST =LAST =MIN =MAX =SUM =RANGE =COUNT =STD.P =STD.S "
-             "=VAR.P =VAR.S) string:fromTimestamp string:toTimestamp integer:bucketDuration"},
+             "=VAR.P =VAR.S =TWA) string:fromTimestamp string:toTimestamp integer:bucketDuration"},
     {0},
 };
 

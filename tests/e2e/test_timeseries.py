@@ -265,6 +265,53 @@ def test_aggregations(r, agg):
     assert rev == got[::-1]
 
 
+def twa_reference(data, bs, be):
+    """Time-weighted average over [bs, be): the samples joined by straight lines, extended to
+    the bucket's edges along the lines to the nearest samples outside it."""
+    inside = [(t, v) for t, v in data if bs <= t < be]
+    before = [(t, v) for t, v in data if t < bs]
+    after = [(t, v) for t, v in data if t >= be]
+    pts = list(inside)
+    if before:
+        (t0, v0), (t1, v1) = before[-1], inside[0]
+        pts.insert(0, (bs, v0 + (v1 - v0) * (bs - t0) / (t1 - t0)))
+    if after:
+        (t0, v0), (t1, v1) = inside[-1], after[0]
+        pts.append((be, v0 + (v1 - v0) * (be - t0) / (t1 - t0)))
+    if pts[-1][0] == pts[0][0]:
+        return pts[-1][1]
+    area = sum((pts[i][1] + pts[i + 1][1]) / 2 * (pts[i + 1][0] - pts[i][0])
+               for i in range(len(pts) - 1))
+    return area / (pts[-1][0] - pts[0][0])
+
+
+def test_twa(r):
+    load(r)
+    got = raw_range(r, "TS.RANGE", "agg", "-", "+", "AGGREGATION", "twa", 1000)
+    want = [(b, twa_reference(DATA, b, b + 1000)) for b in (1000, 2000, 4000)]
+    assert [t for t, _ in got] == [t for t, _ in want]
+    for (_, g), (_, w) in zip(got, want):
+        assert math.isclose(g, w, rel_tol=1e-12)
+    # a partial range still looks at the samples around it
+    got = raw_range(r, "TS.RANGE", "agg", 2000, 2999, "AGGREGATION", "twa", 1000)
+    assert math.isclose(got[0][1], twa_reference(DATA, 2000, 3000), rel_tol=1e-12)
+    # EMPTY buckets get the value of the line across the gap at their middle
+    got = raw_range(r, "TS.RANGE", "agg", "-", "+", "AGGREGATION", "twa", 1000, "EMPTY")
+    assert got[2][0] == 3000 and math.isclose(got[2][1], 3.0 + (8.0 - 3.0) * (3500 - 2600) / 1500)
+    # as a compaction rule, closed buckets get the same values
+    r.execute_command("TS.CREATE", "src")
+    r.execute_command("TS.CREATE", "dst")
+    r.execute_command("TS.CREATERULE", "src", "dst", "AGGREGATION", "twa", 1000)
+    for t, v in DATA:
+        r.execute_command("TS.ADD", "src", t, v)
+    got = raw_range(r, "TS.RANGE", "dst", "-", "+")
+    assert [t for t, _ in got] == [1000, 2000]
+    for t, g in got:
+        assert math.isclose(g, twa_reference(DATA, t, t + 1000), rel_tol=1e-12)
+    assert err(r, "TS.MRANGE", "-", "+", "FILTER", "a=b", "GROUPBY", "a", "REDUCE", "twa") == \
+        "TSDB: invalid reducer"
+
+
 def test_aggregation_options(r):
     load(r)
     q = ("TS.RANGE", "agg", "-", "+", "AGGREGATION")

@@ -187,6 +187,8 @@ static void test_effects_replay(void **state) {
         "kind", "cpu", "host", "h1");
     RUN(a, "TS.CREATE", "dst", "LABELS", "kind", "cpu-avg");
     RUN(a, "TS.CREATERULE", "src", "dst", "AGGREGATION", "avg", "1000");
+    RUN(a, "TS.CREATE", "twa");
+    RUN(a, "TS.CREATERULE", "src", "twa", "AGGREGATION", "twa", "700", "50");
     char ts[32], v[32];
     for (int i = 0; i < 50; i++) {
         snprintf(ts, sizeof ts, "%d", 1000 + i * 137);
@@ -219,7 +221,7 @@ static void test_effects_replay(void **state) {
         assert_int_equal(effects_get(a->e, s, &p, &len), 0);
         if (engine_apply_unit(b->e, p, len, err, sizeof err) != 0) fail_msg("unit %llu: %s", (unsigned long long)s, err);
     }
-    const char *keys[] = {"src", "dst2", "now", "counter", "down", "gone"};
+    const char *keys[] = {"src", "dst2", "twa", "now", "counter", "down", "gone"};
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
         s_same("TS.RANGE", keys[i], "-", "+", (const char *)NULL);
         s_same("TS.INFO", keys[i], (const char *)NULL);
