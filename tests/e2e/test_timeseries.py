@@ -607,3 +607,35 @@ def test_transactions_and_watch(r, server):
         p.execute_command("TS.ADD", "w", 3, 3)
         p.execute_command("TS.RANGE", "w", "-", "+")
         assert p.execute() == [3, [[1, b"1"], [3, b"3"]]]
+
+
+def test_random_commands_keep_the_server_sound(r, server):
+    # bad and odd input of every shape: errors are fine, a crash or a hang is not; the series
+    # stay readable afterwards
+    import random
+    rnd = random.Random(7)
+    words = ["-", "+", "*", "0", "1", "-1", "1.5", "nan", "inf", "99999999999999999999", "",
+             "LABELS", "a", "a=b", "a=", "a!=", "a=(b,c)", "(", "=", "FILTER", "COUNT",
+             "AGGREGATION", "avg", "twa", "sum", "ALIGN", "BUCKETTIMESTAMP", "EMPTY", "LATEST",
+             "RETENTION", "CHUNK_SIZE", "48", "ENCODING", "UNCOMPRESSED", "DUPLICATE_POLICY",
+             "LAST", "ON_DUPLICATE", "SUM", "TIMESTAMP", "WITHLABELS", "SELECTED_LABELS",
+             "GROUPBY", "REDUCE", "max", "FILTER_BY_TS", "FILTER_BY_VALUE", "DEBUG", "k1", "k2"]
+    cmds = ["TS.CREATE", "TS.ALTER", "TS.ADD", "TS.MADD", "TS.INCRBY", "TS.DECRBY", "TS.DEL",
+            "TS.GET", "TS.MGET", "TS.RANGE", "TS.REVRANGE", "TS.MRANGE", "TS.MREVRANGE", "TS.INFO",
+            "TS.QUERYINDEX", "TS.CREATERULE", "TS.DELETERULE", "TS.DOWNSAMPLE"]
+    r.execute_command("TS.CREATE", "k1", "LABELS", "a", "b", "CHUNK_SIZE", 48)
+    r.execute_command("TS.CREATE", "k2", "LABELS", "a", "c")
+    for i in range(200):
+        r.execute_command("TS.ADD", "k1", i * 10, i % 13)
+    for _ in range(4000):
+        args = [rnd.choice(cmds)] + [rnd.choice(words) if rnd.random() < 0.7 else
+                                     str(rnd.randrange(-5, 3000)) for _ in range(rnd.randrange(8))]
+        try:
+            r.execute_command(*args)
+        except redis.ResponseError:
+            pass
+    assert r.ping()
+    for k in r.keys("*"):
+        if r.type(k) == b"TSDB-TYPE":
+            r.execute_command("TS.RANGE", k, "-", "+")
+            r.execute_command("TS.INFO", k)

@@ -236,11 +236,63 @@ static void test_effects_replay(void **state) {
     s_same("TS.RANGE", "dst2", "-", "+", (const char *)NULL);
 }
 
+/* Random commands built from TS.* vocabulary (run under valgrind to catch memory errors):
+ * whatever the input, replies come and the series stay readable. */
+static void test_random_commands(void **state) {
+    (void)state;
+    static const char *const words[] = {
+        "-", "+", "*", "0", "1", "-1", "1.5", "nan", "inf", "99999999999999999999", "",
+        "LABELS", "a", "a=b", "a=", "a!=", "a=(b,c)", "a!=(b)", "(", "=", "FILTER", "COUNT",
+        "AGGREGATION", "avg", "twa", "sum", "std.s", "ALIGN", "start", "BUCKETTIMESTAMP", "~",
+        "EMPTY", "LATEST", "RETENTION", "CHUNK_SIZE", "48", "ENCODING", "UNCOMPRESSED",
+        "DUPLICATE_POLICY", "LAST", "ON_DUPLICATE", "SUM", "TIMESTAMP", "WITHLABELS",
+        "SELECTED_LABELS", "GROUPBY", "REDUCE", "max", "FILTER_BY_TS", "FILTER_BY_VALUE", "DEBUG",
+        "k1", "k2", "k3"};
+    static const char *const cmds[] = {
+        "TS.CREATE", "TS.ALTER", "TS.ADD", "TS.MADD", "TS.INCRBY", "TS.DECRBY", "TS.DEL",
+        "TS.GET", "TS.MGET", "TS.RANGE", "TS.REVRANGE", "TS.MRANGE", "TS.MREVRANGE", "TS.INFO",
+        "TS.QUERYINDEX", "TS.CREATERULE", "TS.DELETERULE", "TS.DOWNSAMPLE", "RENAME", "DEL",
+        "COPY"};
+    s_eng_t *a = &s_a;
+    RUN(a, "FLUSHALL");
+    RUN(a, "TS.CREATE", "k1", "LABELS", "a", "b", "CHUNK_SIZE", "48", "DUPLICATE_POLICY", "SUM");
+    RUN(a, "TS.CREATE", "k2", "LABELS", "a", "c");
+    RUN(a, "TS.CREATERULE", "k1", "k2", "AGGREGATION", "twa", "30");
+    uint64_t seed = 12345;
+    char nums[16][24];
+    for (int i = 0; i < 3000; i++) {
+        const char *argv[10];
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        int argc = 1 + (int)((seed >> 33) % 9);
+        argv[0] = cmds[(seed >> 13) % (sizeof cmds / sizeof *cmds)];
+        for (int k = 1; k < argc; k++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            if ((seed >> 40) % 10 < 6) {
+                argv[k] = words[(seed >> 20) % (sizeof words / sizeof *words)];
+            } else {
+                snprintf(nums[k], sizeof nums[k], "%d", (int)((seed >> 24) % 6000) - 5);
+                argv[k] = nums[k];
+            }
+        }
+        size_t n;
+        s_runv(a, &n, argc, argv);
+        assert_true(n > 0);
+    }
+    const char *keys[] = {"k1", "k2", "k3"};
+    for (int i = 0; i < 3; i++) {
+        size_t n;
+        const char *w[] = {"TS.RANGE", keys[i], "-", "+"};
+        s_runv(a, &n, 4, w);
+        assert_true(n > 0);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_index_follows_keyspace),
         cmocka_unit_test(test_filters),
         cmocka_unit_test(test_effects_replay),
+        cmocka_unit_test(test_random_commands),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
