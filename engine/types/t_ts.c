@@ -146,6 +146,8 @@ typedef struct {
     tseries_t s;
     int64_t retention; /* ms; 0 keeps everything */
     ts_dup_policy_t policy;
+    int64_t ignore_t; /* IGNORE: in-order samples this close in time and value to the last */
+    double ignore_v;  /* one are dropped (with policy LAST, on series that are no destination) */
     uint32_t nlabels;
     vstr_t **lk, **lv;
     s_rule_t *rules;
@@ -229,6 +231,8 @@ static vobj_t *s_dup(const vobj_t *o) {
     ts_t *n = s_ts_new(t->s.compressed, t->s.chunk_size);
     n->retention = t->retention;
     n->policy = t->policy;
+    n->ignore_t = t->ignore_t;
+    n->ignore_v = t->ignore_v;
     for (uint32_t i = 0; i < t->nlabels; i++)
         s_label_push(n, t->lk[i]->ptr, t->lk[i]->len, t->lv[i]->ptr, t->lv[i]->len);
     tseries_range(&t->s, 0, S_TS_MAX, 0, s_copy_samples, &n->s);
@@ -444,6 +448,8 @@ static void s_save(const vobj_t *o, snap_writer_t *w) {
     snap_put_u8(w, 1); /* layout version */
     snap_put_i64(w, t->retention);
     snap_put_u8(w, (uint8_t)t->policy);
+    snap_put_i64(w, t->ignore_t);
+    snap_put_double(w, t->ignore_v);
     snap_put_u8(w, t->s.compressed);
     snap_put_u64(w, t->s.chunk_size);
     snap_put_u64(w, t->nlabels);
@@ -472,20 +478,24 @@ static void s_rule_recompute(const ts_t *t, s_rule_t *r);
 
 static vobj_t *s_load(engine_t *e, snap_reader_t *r) {
     uint8_t ver, policy, compressed, u8;
-    int64_t retention;
+    int64_t retention, ignore_t;
+    double ignore_v;
     uint64_t chunk, n;
     const char *p, *q;
     size_t pl, ql;
     if (snap_get_u8(r, &ver) || snap_get_i64(r, &retention) || snap_get_u8(r, &policy) ||
+        snap_get_i64(r, &ignore_t) || snap_get_double(r, &ignore_v) ||
         snap_get_u8(r, &compressed) || snap_get_u64(r, &chunk))
         return NULL;
     if (ver != 1) return snap_fail(r, "unknown time-series layout"), NULL;
     if (policy > TS_DUP_SUM || compressed > 1 || chunk < S_CHUNK_MIN || chunk > S_CHUNK_MAX ||
-        retention < 0)
+        retention < 0 || ignore_t < 0 || !(ignore_v >= 0))
         return snap_fail(r, "bad time-series settings"), NULL;
     ts_t *t = s_ts_new(compressed, (uint32_t)chunk);
     t->retention = retention;
     t->policy = policy;
+    t->ignore_t = ignore_t;
+    t->ignore_v = ignore_v;
     if (snap_get_count(r, &n)) goto fail;
     for (uint64_t i = 0; i < n; i++) {
         if (snap_get_bytes(r, &p, &pl)) goto fail;
@@ -712,7 +722,9 @@ static int s_value_arg(const proto_arg_t *a, double *out) { return str_to_d(a->p
 
 /* Settings given to TS.CREATE, TS.ALTER, TS.ADD, TS.INCRBY (and which of them were). */
 typedef struct {
-    int has_retention, has_chunk, has_policy, has_encoding, has_labels, has_on_dup;
+    int has_retention, has_chunk, has_policy, has_encoding, has_labels, has_on_dup, has_ignore;
+    int64_t ignore_t;
+    double ignore_v;
     int64_t retention;
     uint32_t chunk;
     ts_dup_policy_t policy, on_dup;
@@ -815,6 +827,15 @@ static int s_opts_or_reply(client_t *c, int i, int allowed, s_opts_t *o) {
             o->has_ts = 1;
             o->ts_arg = &c->argv[i + 1];
             i++;
+        } else if (arg_is(a, "IGNORE")) {
+            if (i + 2 >= c->argc || !str_to_ll(c->argv[i + 1].ptr, c->argv[i + 1].len, &v) || v < 0 ||
+                !str_to_d(c->argv[i + 2].ptr, c->argv[i + 2].len, &o->ignore_v) || o->ignore_v < 0) {
+                reply_error(c, "-ERR TSDB: Couldn't parse IGNORE");
+                return -1;
+            }
+            o->ignore_t = v;
+            o->has_ignore = 1;
+            i += 2;
         } else if (arg_is(a, "LABELS")) {
             return s_labels_or_reply(c, o, i + 1);
         } else {
@@ -842,6 +863,8 @@ static ts_t *s_ts_from_opts(const s_opts_t *o) {
     ts_t *t = s_ts_new(o->compressed, o->chunk);
     t->retention = o->retention;
     t->policy = o->policy;
+    t->ignore_t = o->ignore_t;
+    t->ignore_v = o->ignore_v;
     if (o->has_labels) s_set_labels(t, o);
     return t;
 }
@@ -951,6 +974,10 @@ static void cmd_ts_alter(client_t *c) {
     if (o.has_retention) t->retention = o.retention;
     if (o.has_chunk) tseries_set_chunk_size(&t->s, o.chunk);
     if (o.has_policy) t->policy = o.policy;
+    if (o.has_ignore) {
+        t->ignore_t = o.ignore_t;
+        t->ignore_v = o.ignore_v;
+    }
     if (o.has_labels) {
         s_index_del(c->db, key->ptr, key->len, t);
         s_set_labels(t, &o);
@@ -969,12 +996,23 @@ static void cmd_ts_alter(client_t *c) {
 
 /* ===================== TS.ADD TS.MADD TS.INCRBY TS.DECRBY ===================== */
 
+/* IGNORE: an in-order sample close enough to the last one is dropped (series with policy
+ * LAST that are not compaction destinations). */
+static int s_ignored(client_t *c, ts_t *t, int has_last, int64_t last, double lv, int64_t ts,
+                     double v) {
+    if (!has_last || (t->ignore_t == 0 && t->ignore_v == 0) || t->policy != TS_DUP_LAST) return 0;
+    if (ts < last || ts - last > t->ignore_t || fabs(v - lv) > t->ignore_v) return 0;
+    return !s_src_of(c->db, t);
+}
+
 /* Adds one sample, creating the series from o when absent (o NULL: absent is an error).
- * Returns 0 (replied nothing yet: *rts holds the timestamp) or -1 after an error reply. */
+ * Returns 0 (replied nothing yet: *rts holds the timestamp to reply) or -1 after an error
+ * reply. */
 static int s_add_one(client_t *c, const proto_arg_t *key, int64_t ts, double v, const s_opts_t *o,
-                     int *wrote) {
+                     int *wrote, int64_t *rts) {
     int missing;
     *wrote = 0;
+    *rts = ts;
     ts_t *t = s_lookup_write(c, key, &missing);
     if (!t && !missing) return -1;
     if (!t) {
@@ -987,6 +1025,10 @@ static int s_add_one(client_t *c, const proto_arg_t *key, int64_t ts, double v, 
     int64_t last;
     double lv, stored;
     int has_last = tseries_last(&t->s, &last, &lv);
+    if (s_ignored(c, t, has_last, last, lv, ts, v)) {
+        *rts = last;
+        return 0;
+    }
     if (t->retention > 0 && has_last && last > t->retention && ts < last - t->retention) {
         reply_error(c, "-ERR TSDB: Timestamp is older than retention");
         return -1;
@@ -1027,7 +1069,8 @@ static void cmd_ts_add(client_t *c) {
     }
     if (s_opts_or_reply(c, 4, OPT_CREATE | OPT_ADD, &o)) return;
     int wrote;
-    if (s_add_one(c, &c->argv[1], ts, v, &o, &wrote)) return;
+    int64_t rts;
+    if (s_add_one(c, &c->argv[1], ts, v, &o, &wrote, &rts)) return;
     if (star && wrote) {
         proto_arg_t *argv = malloc((size_t)c->argc * sizeof *argv);
         if (!argv) abort();
@@ -1037,7 +1080,7 @@ static void cmd_ts_add(client_t *c) {
         effect_add(c, c->argc, argv);
         free(argv);
     }
-    reply_int(c, ts);
+    reply_int(c, rts);
 }
 
 static void cmd_ts_madd(client_t *c) {
@@ -1063,14 +1106,15 @@ static void cmd_ts_madd(client_t *c) {
             continue;
         }
         int wrote;
-        if (s_add_one(c, a, ts, v, NULL, &wrote)) continue;
+        int64_t rts;
+        if (s_add_one(c, a, ts, v, NULL, &wrote, &rts)) continue;
         if (wrote) {
             char buf[24];
             proto_arg_t eff[4] = {EFF_LIT("TS.ADD"), a[0], EFF_ARG(buf, ll_to_str(buf, ts)), a[2]};
             effect_add(c, 4, eff);
             any_effect = 1;
         }
-        reply_int(c, ts);
+        reply_int(c, rts);
     }
     if (!any_effect) effect_none(c);
 }
@@ -1101,8 +1145,13 @@ static void s_incrby(client_t *c, int sign) {
                        "timestamp");
         return;
     }
-    if (!t) t = s_create(c, key, &o);
     double v = lv + (sign > 0 ? by : -by);
+    if (t && s_ignored(c, t, has_last, last, lv, ts, v)) {
+        effect_none(c);
+        reply_int(c, last);
+        return;
+    }
+    if (!t) t = s_create(c, key, &o);
     s_put(t, ts, v, TS_DUP_LAST, &stored);
     s_rules_on_add(c, t, ts, v, !has_last || ts > last);
     c->eng->stats.dirty++;
@@ -2010,7 +2059,7 @@ static void cmd_ts_info(client_t *c) {
     double lv;
     tseries_first(&t->s, &first);
     tseries_last(&t->s, &last, &lv);
-    int n = 12 + (debug ? 2 : 0);
+    int n = 14 + (debug ? 2 : 0);
     if (c->resp == 3) reply_map(c, n);
     else reply_array(c, 2 * n);
     s_info_field(c, "totalSamples");
@@ -2033,6 +2082,10 @@ static void cmd_ts_info(client_t *c) {
     s_info_field(c, "duplicatePolicy");
     if (t->policy) reply_bulk_cstr(c, ts_dup_policy_name(t->policy));
     else reply_null(c);
+    s_info_field(c, "ignoreMaxTimeDiff");
+    reply_int(c, t->ignore_t);
+    s_info_field(c, "ignoreMaxValDiff");
+    s_reply_value(c, t->ignore_v);
     s_info_field(c, "labels");
     s_reply_labels(c, t);
     s_info_field(c, "sourceKey");
@@ -2231,6 +2284,7 @@ static void cmd_ts_downsample(client_t *c) {
     "?integer:retentionPeriod=RETENTION ?oneof:enc=ENCODING(=COMPRESSED =UNCOMPRESSED) "          \
     "?integer:size=CHUNK_SIZE "                                                                    \
     "?oneof:policy=DUPLICATE_POLICY(=BLOCK =FIRST =LAST =MIN =MAX =SUM) "                        \
+    "?block:ignore=IGNORE(integer:ignoreMaxTimediff double:ignoreMaxValDiff) "                   \
     "?*block:labels=LABELS(string:label string:value)"
 #define S_RANGE_OPTS                                                                               \
     "?=LATEST ?*integer:Timestamp=FILTER_BY_TS "                                                   \
@@ -2253,6 +2307,7 @@ static command_t ts_commands[] = {
      .complexity = "O(N) where N is the number of labels",
      .args = "key:key@0 ?integer:retentionPeriod=RETENTION ?integer:size=CHUNK_SIZE "
              "?oneof:policy=DUPLICATE_POLICY(=BLOCK =FIRST =LAST =MIN =MAX =SUM) "
+             "?block:ignore=IGNORE(integer:ignoreMaxTimediff double:ignoreMaxValDiff) "
              "?*block:labels=LABELS(string:label string:value)"},
     {.name = "ts.add", .proc = cmd_ts_add, .arity = -4, .flags = "write denyoom",
      .keyspecs = "RW update;index:1;range:0,1,0", .group = "timeseries", .since = "1.0.0",

@@ -166,6 +166,29 @@ def test_retention(r):
     assert ts(r).info("ret").retention_msecs == 0
 
 
+def test_ignore(r):
+    # IGNORE drops in-order samples close to the last one, with policy LAST only
+    r.execute_command("TS.CREATE", "ig", "DUPLICATE_POLICY", "LAST", "IGNORE", 100, 0.5)
+    assert r.execute_command("TS.ADD", "ig", 1000, 10) == 1000
+    assert r.execute_command("TS.ADD", "ig", 1050, 10.4) == 1000   # ignored: the last timestamp
+    assert r.execute_command("TS.ADD", "ig", 1101, 10.4) == 1101   # too late to ignore
+    assert r.execute_command("TS.ADD", "ig", 1150, 11) == 1150     # too different
+    assert r.execute_command("TS.ADD", "ig", 1100, 11) == 1100     # out of order: stored
+    assert r.execute_command("TS.INCRBY", "ig", 0.1, "TIMESTAMP", 1160) == 1150
+    assert r.execute_command("TS.MADD", "ig", 1170, 11.2) == [1150]
+    assert ts(r).range("ig", "-", "+") == [(1000, 10.0), (1100, 11.0), (1101, 10.4), (1150, 11.0)]
+    flat = r.execute_command("TS.INFO", "ig")
+    d = dict(zip(flat[::2], flat[1::2]))
+    assert d[b"ignoreMaxTimeDiff"] == 100 and d[b"ignoreMaxValDiff"] == b"0.5"
+    r.execute_command("TS.ALTER", "ig", "DUPLICATE_POLICY", "BLOCK")
+    assert r.execute_command("TS.ADD", "ig", 1160, 11) == 1160     # not LAST: kept
+    r.execute_command("TS.ALTER", "ig", "IGNORE", 0, 0)
+    flat = r.execute_command("TS.INFO", "ig")
+    assert dict(zip(flat[::2], flat[1::2]))[b"ignoreMaxTimeDiff"] == 0
+    assert err(r, "TS.CREATE", "x", "IGNORE", 1) == "TSDB: Couldn't parse IGNORE"
+    assert err(r, "TS.CREATE", "x", "IGNORE", -1, 1) == "TSDB: Couldn't parse IGNORE"
+
+
 def test_incrby_decrby(r):
     assert r.execute_command("TS.INCRBY", "c", 5, "TIMESTAMP", 100, "LABELS", "kind", "cnt") == 100
     assert r.execute_command("TS.INCRBY", "c", 2.5, "TIMESTAMP", 100) == 100
@@ -542,8 +565,9 @@ def test_resp3_shapes(r, server):
         assert c.call("TS.GET", "s") == b"*2\r\n:2\r\n,2\r\n"
         assert c.call("TS.RANGE", "s", "-", "+") == b"*2\r\n*2\r\n:1\r\n,1.5\r\n*2\r\n:2\r\n,2\r\n"
         info = c.call("TS.INFO", "s")
-        assert info.startswith(b"%12\r\n$12\r\ntotalSamples\r\n:2\r\n")
-        assert b"$15\r\nduplicatePolicy\r\n_\r\n$6\r\nlabels\r\n%1\r\n$1\r\nk\r\n$1\r\nv\r\n" in info
+        assert info.startswith(b"%14\r\n$12\r\ntotalSamples\r\n:2\r\n")
+        assert b"$15\r\nduplicatePolicy\r\n_\r\n" in info
+        assert b",0\r\n$6\r\nlabels\r\n%1\r\n$1\r\nk\r\n$1\r\nv\r\n" in info
         assert c.call("TS.MGET", "WITHLABELS", "FILTER", "k=v") == \
             b"%1\r\n$1\r\ns\r\n*2\r\n%1\r\n$1\r\nk\r\n$1\r\nv\r\n*2\r\n:2\r\n,2\r\n"
         assert c.call("TS.MRANGE", "-", "+", "AGGREGATION", "sum", 10, "FILTER", "k=v") == (
