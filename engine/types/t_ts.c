@@ -398,12 +398,16 @@ static void s_links_validate(db_t *db, ts_t *t) {
 #pragma weak snap_fail
 
 /* Snapshot loading adds keys to the database dicts directly, without the linked hook: the
- * first time-series command after a load links every series (index, self name). */
-static uint64_t s_unlinked_loads;
+ * first time-series command after a load links every series (index, self name). The
+ * engines that loaded series since (one per process, but tests run several). */
+static engine_t **s_unlinked;
+static int s_nunlinked;
 
 static void s_ensure_linked(engine_t *e) {
-    if (!s_unlinked_loads) return;
-    s_unlinked_loads = 0;
+    int i = 0;
+    while (i < s_nunlinked && s_unlinked[i] != e) i++;
+    if (i == s_nunlinked) return;
+    s_unlinked[i] = s_unlinked[--s_nunlinked];
     for (int i = 0; i < e->ndbs; i++) {
         dict_iter_t it;
         dict_iter_init(&it, e->dbs[i].keys);
@@ -548,7 +552,13 @@ static vobj_t *s_load(engine_t *e, snap_reader_t *r) {
     if (!o) abort();
     o->type = OBJ_TS;
     o->v.p = t;
-    s_unlinked_loads++;
+    int k = 0;
+    while (k < s_nunlinked && s_unlinked[k] != e) k++;
+    if (k == s_nunlinked) {
+        s_unlinked = realloc(s_unlinked, (size_t)(s_nunlinked + 1) * sizeof *s_unlinked);
+        if (!s_unlinked) abort();
+        s_unlinked[s_nunlinked++] = e;
+    }
     return o;
 fail:
     s_ts_free(t);
