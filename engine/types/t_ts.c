@@ -1396,6 +1396,24 @@ static int s_filters_match(const ts_t *t, const s_range_t *ra) {
     return 1;
 }
 
+/* An aggregator name and a bucket duration (> 0), as AGGREGATION, TS.CREATERULE and
+ * TS.DOWNSAMPLE take them. */
+static int s_agg_bucket_or_reply(client_t *c, const proto_arg_t *name, const proto_arg_t *dur,
+                                 int *agg, int64_t *bucket) {
+    long long v;
+    *agg = s_agg_parse(name);
+    if (*agg == AGG_NONE) {
+        reply_error(c, "-ERR TSDB: Unknown aggregation type");
+        return -1;
+    }
+    if (!str_to_ll(dur->ptr, dur->len, &v) || v <= 0) {
+        reply_error(c, "-ERR TSDB: bucketDuration must be greater than zero");
+        return -1;
+    }
+    *bucket = v;
+    return 0;
+}
+
 /* Parses the options of TS.RANGE (multi = 0), TS.MRANGE (1) or TS.MGET (2) from argv[i]. */
 static int s_range_opts_or_reply(client_t *c, int i, int multi, s_range_t *ra) {
     ra->count = -1;
@@ -1457,16 +1475,8 @@ static int s_range_opts_or_reply(client_t *c, int i, int multi, s_range_t *ra) {
                 reply_error(c, "-ERR TSDB: Couldn't parse AGGREGATION");
                 return -1;
             }
-            ra->agg = s_agg_parse(&c->argv[i + 1]);
-            if (ra->agg == AGG_NONE) {
-                reply_error(c, "-ERR TSDB: Unknown aggregation type");
+            if (s_agg_bucket_or_reply(c, &c->argv[i + 1], &c->argv[i + 2], &ra->agg, &ra->bucket))
                 return -1;
-            }
-            if (!str_to_ll(c->argv[i + 2].ptr, c->argv[i + 2].len, &v) || v <= 0) {
-                reply_error(c, "-ERR TSDB: bucketDuration must be greater than zero");
-                return -1;
-            }
-            ra->bucket = v;
             i += 2;
         } else if (arg_is(a, "BUCKETTIMESTAMP") && multi != 2) {
             const proto_arg_t *b = more ? &c->argv[i + 1] : NULL;
@@ -2151,16 +2161,10 @@ static void cmd_ts_createrule(client_t *c) {
         reply_error(c, ERR_SYNTAX);
         return;
     }
-    int agg = s_agg_parse(&c->argv[4]);
-    if (agg == AGG_NONE) {
-        reply_error(c, "-ERR TSDB: Unknown aggregation type");
-        return;
-    }
-    long long bucket, align = 0;
-    if (!str_to_ll(c->argv[5].ptr, c->argv[5].len, &bucket) || bucket <= 0) {
-        reply_error(c, "-ERR TSDB: bucketDuration must be greater than zero");
-        return;
-    }
+    int agg;
+    int64_t bucket;
+    long long align = 0;
+    if (s_agg_bucket_or_reply(c, &c->argv[4], &c->argv[5], &agg, &bucket)) return;
     if (c->argc == 7 && !str_to_ll(c->argv[6].ptr, c->argv[6].len, &align)) {
         reply_error(c, "-ERR TSDB: Couldn't parse alignTimestamp");
         return;
@@ -2242,19 +2246,9 @@ static void cmd_ts_deleterule(client_t *c) {
  * written. */
 static void cmd_ts_downsample(client_t *c) {
     s_ensure_linked(c->eng);
-    int agg = s_agg_parse(&c->argv[3]);
-    if (agg == AGG_NONE) {
-        reply_error(c, "-ERR TSDB: Unknown aggregation type");
-        return;
-    }
-    s_range_t ra = {.count = -1, .agg = agg};
+    s_range_t ra = {.count = -1};
+    if (s_agg_bucket_or_reply(c, &c->argv[3], &c->argv[6], &ra.agg, &ra.bucket)) return;
     if (s_range_args_or_reply(c, 4, &ra)) return;
-    long long bucket;
-    if (!str_to_ll(c->argv[6].ptr, c->argv[6].len, &bucket) || bucket <= 0) {
-        reply_error(c, "-ERR TSDB: bucketDuration must be greater than zero");
-        return;
-    }
-    ra.bucket = bucket;
     ts_t *s = s_lookup_read_or_reply(c, &c->argv[1]);
     if (!s) return;
     const proto_arg_t *dk = &c->argv[2];

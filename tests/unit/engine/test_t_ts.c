@@ -45,13 +45,22 @@ static const char *s_runv(s_eng_t *x, size_t *len, int argc, const char **words)
 
 static char s_last[65536];
 
+/* The NULL-terminated words first, ... into words[64]; returns their count. */
+static int s_words(const char **words, const char *first, va_list ap) {
+    int argc = 0;
+    for (const char *w = first; w; w = va_arg(ap, const char *)) {
+        assert_true(argc < 64);
+        words[argc++] = w;
+    }
+    return argc;
+}
+
 /* Runs a command and returns its reply as a NUL-terminated string (kept until the next run). */
 static const char *s_run(s_eng_t *x, const char *first, ...) {
     const char *words[64];
-    int argc = 0;
     va_list ap;
     va_start(ap, first);
-    for (const char *w = first; w; w = va_arg(ap, const char *)) words[argc++] = w;
+    int argc = s_words(words, first, ap);
     va_end(ap);
     size_t n;
     const char *r = s_runv(x, &n, argc, words);
@@ -165,10 +174,9 @@ static void test_filters(void **state) {
 /* Runs the same read on both engines and compares. */
 static void s_same(const char *first, ...) {
     const char *words[64];
-    int argc = 0;
     va_list ap;
     va_start(ap, first);
-    for (const char *w = first; w; w = va_arg(ap, const char *)) words[argc++] = w;
+    int argc = s_words(words, first, ap);
     va_end(ap);
     size_t n1, n2;
     const char *r1 = s_runv(&s_a, &n1, argc, words);
