@@ -473,6 +473,10 @@ static void s_save(const vobj_t *o, snap_writer_t *w) {
     }
     snap_put_u8(w, t->src ? 1 : 0);
     if (t->src) snap_put_bytes(w, t->src->ptr, t->src->len);
+    /* the key's own name: a RENAME before the first TS.* command after a load must still
+     * find the rules' other ends by it */
+    snap_put_u8(w, t->self ? 1 : 0);
+    if (t->self) snap_put_bytes(w, t->self->ptr, t->self->len);
     snap_put_u64(w, t->s.total);
     s_save_ctx_t sc = {w, 0};
     tseries_range(&t->s, 0, S_TS_MAX, 0, s_save_sample, &sc);
@@ -533,6 +537,11 @@ static vobj_t *s_load(engine_t *e, snap_reader_t *r) {
     if (u8) {
         if (snap_get_bytes(r, &p, &pl)) goto fail;
         t->src = vstr_new(p, pl);
+    }
+    if (snap_get_u8(r, &u8)) goto fail;
+    if (u8) {
+        if (snap_get_bytes(r, &p, &pl)) goto fail;
+        t->self = vstr_new(p, pl);
     }
     if (snap_get_count(r, &n)) goto fail;
     int64_t prev = 0;
