@@ -674,24 +674,19 @@ static void s_rules_on_add(client_t *c, ts_t *t, int64_t ts, double v, int appen
         ts_t *d = s_rule_dest(c->db, t, r);
         int64_t bs = s_bucket_start(ts, r->bucket, r->align);
         if (!r->has_cur || bs > r->cur) {
-            s_agg_t old = r->st;
-            if (r->has_cur && old.n) {
-                s_set_next(&old, (s_sample_t){1, ts, v}); /* twa: the line to this sample */
+            /* a new bucket: the open one closes (twa: with the line to this sample), and the
+             * new one starts from the series itself, so it holds exactly what a recompute
+             * after a load would find there */
+            if (r->has_cur && appended && r->st.n) {
+                s_agg_t old = r->st;
+                s_set_next(&old, (s_sample_t){1, ts, v});
                 s_rule_emit(c, t, d, r, r->cur, &old);
+            } else if (r->has_cur) {
+                s_rule_emit(c, t, d, r, r->cur, NULL);
             }
-            int had = r->has_cur;
             r->has_cur = 1;
             r->cur = bs;
-            if (appended) {
-                memset(&r->st, 0, sizeof r->st);
-                r->st.bs = bs;
-                r->st.be = s_bucket_end(bs, r->bucket) + 1;
-                if (had && old.n) s_set_prev(&r->st, (s_sample_t){1, old.lts, old.last});
-                else if (had) s_set_prev(&r->st, (s_sample_t){old.has_prev, old.prev_ts, old.prev_v});
-                s_agg_add(&r->st, ts, v);
-            } else {
-                s_rule_recompute(t, r);
-            }
+            s_rule_recompute(t, r);
         } else if (bs == r->cur) {
             if (appended) s_agg_add(&r->st, ts, v);
             else s_rule_recompute(t, r);

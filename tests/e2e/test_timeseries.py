@@ -514,6 +514,19 @@ def test_compaction_rules(r):
     assert ts(r).info("raw2").rules == []
 
 
+def test_rule_on_a_series_with_samples(r):
+    # a rule starts with the bucket of the next sample, counting the samples already in it;
+    # older buckets are not back-filled (TS.DOWNSAMPLE does that)
+    r.execute_command("TS.CREATE", "a")
+    r.execute_command("TS.CREATE", "a:sum")
+    for t in (100, 1500):
+        r.execute_command("TS.ADD", "a", t, 1)
+    r.execute_command("TS.CREATERULE", "a", "a:sum", "AGGREGATION", "sum", 1000)
+    r.execute_command("TS.ADD", "a", 1600, 1)
+    r.execute_command("TS.ADD", "a", 2100, 1)
+    assert ts(r).range("a:sum", "-", "+") == [(1000, 2.0)]
+
+
 def test_downsample(r):
     r.execute_command("TS.ADD", "metrics:cpu", 0, 10, "LABELS", "host=web1", "region=us-east")
     for t, v in [(1000, 20), (3_600_000, 30), (3_600_500, 50), (7_300_000, 5)]:
