@@ -653,6 +653,9 @@ void cmd_swapdb(client_t *c) {
         uint64_t cur = a->expires_cursor;
         a->expires_cursor = b->expires_cursor;
         b->expires_cursor = cur;
+        t = a->ts_index; /* the time-series label index belongs with the keys */
+        a->ts_index = b->ts_index;
+        b->ts_index = t;
         /* clients blocked in either database may find their keys there now */
         blocking_scan_db(e, id1);
         blocking_scan_db(e, id2);

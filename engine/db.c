@@ -133,11 +133,18 @@ vobj_t *db_peek(db_t *db, const char *key, size_t len) {
 
 /* ---------- modification ---------- */
 
+/* Tells o's type that o became (on = 1) or stopped being (on = 0) the value of key. */
+static void s_linked(engine_t *e, db_t *db, const char *key, size_t len, vobj_t *o, int on) {
+    const obj_type_t *t = o ? obj_types[o->type] : NULL;
+    if (t && t->linked) t->linked(e, db, key, len, o, on);
+}
+
 void db_add(engine_t *e, db_t *db, const char *key, size_t len, vobj_t *val) {
     val->lru = e->lruclock;
     dict_entry_t *de = dict_add(db->keys, vstr_new(key, len), val);
     if (!de) abort(); /* the caller checked absence: a broken invariant, not input */
     core_key_added(e, db, key, len, val); /* HSEARCH indexes (engine/core.h) */
+    s_linked(e, db, key, len, val, 1);       /* the type's own index (time series labels) */
     blocking_signal_key(e, db, key, len);
     notify_keyspace_event(e, NOTIFY_NEW, "new", key, len, db->id);
 }
@@ -146,8 +153,10 @@ void db_overwrite(engine_t *e, db_t *db, const char *key, size_t len, vobj_t *va
     dict_entry_t *de = s_find(db->keys, key, len);
     if (!de) abort();
     val->lru = e->lruclock;
+    s_linked(e, db, key, len, de->v.val, 0);
     obj_free(de->v.val);
     de->v.val = val;
+    s_linked(e, db, key, len, val, 1);
 }
 
 void db_set(engine_t *e, db_t *db, const char *key, size_t len, vobj_t *val, int keepttl) {
@@ -157,12 +166,15 @@ void db_set(engine_t *e, db_t *db, const char *key, size_t len, vobj_t *val, int
     dict_entry_t *de = dict_add_or_find(db->keys, (void *)s_lkey(&lk, key, len), &existed);
     val->lru = e->lruclock;
     if (existed) {
+        s_linked(e, db, key, len, de->v.val, 0);
         obj_free(de->v.val);
         de->v.val = val;
+        s_linked(e, db, key, len, val, 1);
         if (!keepttl) db_remove_expire(db, key, len);
     } else {
         de->key = lk.k == &lk.u.hdr ? vstr_new(key, len) : lk.k;
         de->v.val = val;
+        s_linked(e, db, key, len, val, 1);
         blocking_signal_key(e, db, key, len);
         notify_keyspace_event(e, NOTIFY_NEW, "new", key, len, db->id);
         if (lk.k != &lk.u.hdr) return; /* the heap key now belongs to the entry */
@@ -177,9 +189,12 @@ int db_delete(engine_t *e, db_t *db, const char *key, size_t len) {
     const vstr_t *k = s_lkey(&lk, key, len);
     /* the expires entry shares the key string: unlink it first */
     if (dict_size(db->expires)) dict_delete(db->expires, k);
-    int r = dict_delete(db->keys, k) == 0;
+    dict_entry_t *de = dict_unlink(db->keys, k);
     s_lkey_done(&lk);
-    return r;
+    if (!de) return 0;
+    s_linked(e, db, key, len, de->v.val, 0);
+    dict_free_unlinked(db->keys, de);
+    return 1;
 }
 
 vobj_t *db_take(engine_t *e, db_t *db, const char *key, size_t len) {
@@ -192,9 +207,15 @@ vobj_t *db_take(engine_t *e, db_t *db, const char *key, size_t len) {
     s_lkey_done(&lk);
     if (!de) return NULL;
     vobj_t *o = de->v.val;
+    s_linked(e, db, key, len, o, 0);
     de->v.val = NULL;
     dict_free_unlinked(db->keys, de); /* frees the key; the value is NULL now */
     return o;
+}
+
+void db_emptied_notify(engine_t *e, db_t *db) {
+    for (int t = 0; t < OBJ_TYPE_MAX; t++)
+        if (obj_types[t] && obj_types[t]->db_emptied) obj_types[t]->db_emptied(e, db);
 }
 
 long long db_flush(engine_t *e, int dbid) {
@@ -205,6 +226,7 @@ long long db_flush(engine_t *e, int dbid) {
         if (dbid != -1 && i != dbid) continue;
         db_t *db = &e->dbs[i];
         removed += (long long)dict_size(db->keys);
+        db_emptied_notify(e, db);
         dict_clear(db->expires);
         dict_clear(db->keys);
         db->avg_ttl = 0;

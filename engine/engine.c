@@ -906,6 +906,7 @@ void engine_free_for_test(engine_t *e) { engine_free(e); }
 void engine_free(engine_t *e) {
     while (e->frontends) s_frontend_drop(e, e->frontends);
     for (int i = 0; i < e->ndbs; i++) {
+        db_emptied_notify(e, &e->dbs[i]);
         dict_destroy(&e->dbs[i].expires); /* shares the key strings: goes first */
         dict_destroy(&e->dbs[i].keys);
         free(e->dbs[i].name);

@@ -55,6 +55,7 @@ typedef struct vobj {
 
 struct snap_writer;
 struct snap_reader;
+struct db;
 /* Per-type behaviour so later types plug in without touching the keyspace code. */
 typedef struct obj_type {
     const char *name;   /* TYPE reply: "string", "list", ... */
@@ -66,6 +67,13 @@ typedef struct obj_type {
      * reader then holds the reason); it must never trust lengths or counts it reads. */
     void (*save)(const vobj_t *o, struct snap_writer *w);
     vobj_t *(*load)(engine_t *e, struct snap_reader *r);
+    /* Optional, for types that keep a per-database index of their keys (time-series labels):
+     * told when o starts (on = 1) or stops (on = 0) being the value of key in db. The keyspace
+     * calls it from db_add/db_set/db_overwrite/db_delete/db_take, so deletes, renames, moves,
+     * expiry and eviction are all covered. */
+    void (*linked)(engine_t *e, struct db *db, const char *key, size_t len, vobj_t *o, int on);
+    /* Optional: every key of db was dropped at once (FLUSHDB/FLUSHALL, engine shutdown). */
+    void (*db_emptied)(engine_t *e, struct db *db);
 } obj_type_t;
 extern const obj_type_t *obj_types[OBJ_TYPE_MAX];
 void obj_register_type(int type, const obj_type_t *t);
@@ -94,6 +102,7 @@ typedef struct db {
     dict_t *expires; /* same vstr_t* key as in keys -> s64 unix ms */
     long long avg_ttl;
     uint64_t expires_cursor;
+    dict_t *ts_index; /* time-series label index (engine/types/t_ts.c), NULL until used */
 } db_t;
 
 /* Lookup for reading: expires the key if due, counts keyspace hits/misses, updates LRU. */
@@ -123,6 +132,9 @@ long long db_flush(engine_t *e, int dbid);
 /* Active expiry cycle: samples keys with a TTL for up to budget_us. */
 void db_active_expire(engine_t *e, int64_t budget_us);
 db_t *db_get(engine_t *e, int id); /* NULL when out of range */
+/* Tells the types that keep per-database indexes that db lost all its keys at once (db_flush
+ * calls it; so must anything else that empties or frees a database's dicts directly). */
+void db_emptied_notify(engine_t *e, db_t *db);
 
 /* Hooks every write ends with (WATCH, client tracking, keyspace events and the effect
  * stream attach here as they arrive). */
