@@ -1,0 +1,29 @@
+/* Argument helpers of Vole's own types (engine/types/vole_args.h). */
+#include "engine/types/vole_args.h"
+
+#include <math.h>
+#include <stdio.h>
+
+#include "shared/util.h"
+
+int arg_seconds_ms_or_reply(client_t *c, const proto_arg_t *a, int positive, const char *what,
+                            int64_t *ms) {
+    double s;
+    if (!str_to_d(a->ptr, a->len, &s) || !isfinite(s) || s < 0 || (positive && s <= 0) ||
+        s * 1000.0 > (double)VOLE_MAX_DURATION_MS) {
+        reply_errorf(c, "%s must be a %s number of seconds", what,
+                     positive ? "positive" : "non-negative");
+        return -1;
+    }
+    int64_t v = (int64_t)llround(s * 1000.0);
+    if (positive && v == 0) v = 1; /* a positive duration never rounds to nothing */
+    *ms = v;
+    return 0;
+}
+
+int internal_only_or_reply(client_t *c) {
+    if (c->eng->loading) return 0;
+    reply_errorf(c, "%s is internal: it only replays recorded effects",
+                 c->cmd ? c->cmd->fullname : "this command");
+    return -1;
+}
