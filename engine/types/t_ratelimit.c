@@ -82,7 +82,11 @@ uint32_t rl_prune(ratelimit_t *rl, int64_t now, int64_t window_ms) {
     rl->head = rl->cap ? (rl->head + k) % rl->cap : 0;
     rl->len -= k;
     /* give memory back once a burst has passed */
-    if (rl->cap > 16 && rl->len < rl->cap / 4) s_resize(rl, rl->cap / 2);
+    if (rl->cap > 16 && rl->len < rl->cap / 4) {
+        uint32_t cap = rl->cap;
+        while (cap > 16 && rl->len < cap / 4) cap /= 2;
+        s_resize(rl, cap);
+    }
     if (rl->len == 0) rl->head = 0;
     return k;
 }
