@@ -158,18 +158,30 @@ queue_t *queue_new(void) {
     return q;
 }
 
-static void s_msg_free(qmsg_t *m) {
-    vstr_free(m->body);
-    free(m);
+static void s_msg_free(qmsg_t *m) { free(m); }
+
+/* Calls fn on every message: lists in order, then the heaps in array order. */
+static void s_each(const queue_t *q, void (*fn)(const qmsg_t *m, void *ctx), void *ctx) {
+    for (const qmsg_t *m = q->ready.head, *next; m; m = next) {
+        next = m->link.l.next;
+        fn(m, ctx);
+    }
+    for (const qmsg_t *m = q->dead.head, *next; m; m = next) {
+        next = m->link.l.next;
+        fn(m, ctx);
+    }
+    for (size_t i = 0; i < q->delayed.n; i++) fn(q->delayed.a[i], ctx);
+    for (size_t i = 0; i < q->processing.n; i++) fn(q->processing.a[i], ctx);
+}
+
+static void s_free_cb(const qmsg_t *m, void *ctx) {
+    (void)ctx;
+    s_msg_free((qmsg_t *)m);
 }
 
 void queue_free(queue_t *q) {
     if (!q) return;
-    dict_iter_t it;
-    dict_entry_t *de;
-    dict_iter_init(&it, q->ids);
-    while ((de = dict_iter_next(&it))) s_msg_free(de->v.val);
-    dict_iter_done(&it);
+    s_each(q, s_free_cb, NULL);
     dict_destroy(&q->ids);
     free(q->delayed.a);
     free(q->processing.a);
@@ -178,6 +190,7 @@ void queue_free(queue_t *q) {
 
 /* Unlinks m from the structure of its state. */
 static void s_detach(queue_t *q, qmsg_t *m) {
+    if (m->state == QM_PROCESSING || m->state == QM_DEAD) dict_delete(q->ids, &m->id);
     switch (m->state) {
     case QM_READY: s_list_remove(&q->ready, m); break;
     case QM_DEAD: s_list_remove(&q->dead, m); break;
@@ -186,8 +199,10 @@ static void s_detach(queue_t *q, qmsg_t *m) {
     }
 }
 
-/* Links m into the structure of state (at: its timer for the heaps). */
-static void s_attach(queue_t *q, qmsg_t *m, int state, int64_t at) {
+/* Links m into the structure of state (at: its timer for the heaps); 0, or -1 when a
+ * processing or dead message with its id exists already (nothing changes then). */
+static int s_attach(queue_t *q, qmsg_t *m, int state, int64_t at) {
+    if ((state == QM_PROCESSING || state == QM_DEAD) && !dict_add(q->ids, &m->id, m)) return -1;
     m->state = (uint8_t)state;
     m->at = at;
     switch (state) {
@@ -196,32 +211,54 @@ static void s_attach(queue_t *q, qmsg_t *m, int state, int64_t at) {
     case QM_DELAYED: s_heap_push(&q->delayed, m); break;
     case QM_PROCESSING: s_heap_push(&q->processing, m); break;
     }
+    return 0;
 }
 
-/* Adds a message in any state (loading a snapshot and copying use it too). */
+/* Adds a message in any state (loading a snapshot and copying use it too); NULL when a
+ * processing or dead one has its id. Callers check ids grow where that matters. */
 static qmsg_t *s_add(queue_t *q, qid_t id, const char *body, size_t len, uint32_t retries,
                      uint32_t maxretries, int state, int64_t at) {
-    if (queue_find(q, id)) return NULL;
-    qmsg_t *m = calloc(1, sizeof *m);
+    qmsg_t *m = malloc(sizeof *m + len + 1);
     if (!m) abort();
+    memset(m, 0, sizeof *m);
     m->id = id;
-    m->body = vstr_new(body, len);
+    m->blen = len;
+    memcpy(m->body, body, len);
+    m->body[len] = '\0';
     m->retries = retries;
     m->maxretries = maxretries;
-    dict_add(q->ids, &m->id, m);
-    s_attach(q, m, state, at);
+    if (s_attach(q, m, state, at) < 0) {
+        free(m);
+        return NULL;
+    }
     if (qid_cmp(id, q->last) > 0) q->last = id;
     return m;
 }
 
 qmsg_t *queue_add(queue_t *q, qid_t id, const char *body, size_t len, uint32_t maxretries,
                   int64_t ready_at) {
+    if (qid_cmp(id, q->last) <= 0) return NULL;
     return s_add(q, id, body, len, 0, maxretries, ready_at ? QM_DELAYED : QM_READY, ready_at);
 }
 
 qmsg_t *queue_find(queue_t *q, qid_t id) {
     dict_entry_t *de = dict_find(q->ids, &id);
     return de ? de->v.val : NULL;
+}
+
+qmsg_t *queue_find_in(queue_t *q, qid_t id, int state) {
+    if (state == QM_READY) {
+        for (qmsg_t *m = q->ready.head; m; m = m->link.l.next)
+            if (qid_cmp(m->id, id) == 0) return m;
+        return NULL;
+    }
+    if (state == QM_DELAYED) {
+        for (size_t i = 0; i < q->delayed.n; i++)
+            if (qid_cmp(q->delayed.a[i]->id, id) == 0) return q->delayed.a[i];
+        return NULL;
+    }
+    qmsg_t *m = queue_find(q, id);
+    return m && m->state == state ? m : NULL;
 }
 
 void queue_deliver(queue_t *q, qmsg_t *m, int64_t deadline) {
@@ -231,7 +268,6 @@ void queue_deliver(queue_t *q, qmsg_t *m, int64_t deadline) {
 
 void queue_ack(queue_t *q, qmsg_t *m) {
     s_detach(q, m);
-    dict_delete(q->ids, &m->id);
     s_msg_free(m);
 }
 
@@ -270,40 +306,24 @@ int64_t queue_next_timer(const queue_t *q) {
     return t;
 }
 
-/* Copies every message of src in its state, lists in order (COPY, tests). */
-static void s_copy_list(queue_t *dst, const qlist_t *l) {
-    for (const qmsg_t *m = l->head; m; m = m->link.l.next)
-        s_add(dst, m->id, m->body->ptr, m->body->len, m->retries, m->maxretries, m->state, m->at);
-}
-
-static void s_copy_heap(queue_t *dst, const qheap_t *h) {
-    for (size_t i = 0; i < h->n; i++) {
-        const qmsg_t *m = h->a[i];
-        s_add(dst, m->id, m->body->ptr, m->body->len, m->retries, m->maxretries, m->state, m->at);
-    }
+/* Copies every message in its state; s_each visits lists in order (COPY, tests). */
+static void s_copy_cb(const qmsg_t *m, void *ctx) {
+    s_add(ctx, m->id, m->body, m->blen, m->retries, m->maxretries, m->state, m->at);
 }
 
 queue_t *queue_dup(const queue_t *q) {
     queue_t *d = queue_new();
-    s_copy_list(d, &q->ready);
-    s_copy_list(d, &q->dead);
-    s_copy_heap(d, &q->delayed);
-    s_copy_heap(d, &q->processing);
+    s_each(q, s_copy_cb, d);
     d->last = q->last;
     return d;
 }
 
+static void s_mem_cb(const qmsg_t *m, void *ctx) { *(size_t *)ctx += sizeof *m + m->blen + 1; }
+
 size_t queue_mem(const queue_t *q) {
     size_t n = sizeof *q + (q->delayed.cap + q->processing.cap) * sizeof(qmsg_t *) +
-               dict_buckets(q->ids) * sizeof(void *);
-    dict_iter_t it;
-    dict_entry_t *de;
-    dict_iter_init(&it, q->ids);
-    while ((de = dict_iter_next(&it))) {
-        const qmsg_t *m = de->v.val;
-        n += sizeof *m + sizeof(dict_entry_t) + sizeof(vstr_t) + m->body->len + 1;
-    }
-    dict_iter_done(&it);
+               dict_buckets(q->ids) * sizeof(void *) + dict_size(q->ids) * sizeof(dict_entry_t);
+    s_each(q, s_mem_cb, &n);
     return n;
 }
 
@@ -331,8 +351,10 @@ static void s_save_msg(snap_writer_t *w, const qmsg_t *m) {
     snap_put_i64(w, m->at);
     snap_put_u64(w, m->retries);
     snap_put_u64(w, m->maxretries);
-    snap_put_bytes(w, m->body->ptr, m->body->len);
+    snap_put_bytes(w, m->body, m->blen);
 }
+
+static void s_save_cb(const qmsg_t *m, void *w) { s_save_msg(w, m); }
 
 /* Lists first, in order, so loading rebuilds their order; heap order does not matter. */
 static void s_save(const vobj_t *o, snap_writer_t *w) {
@@ -340,17 +362,18 @@ static void s_save(const vobj_t *o, snap_writer_t *w) {
     snap_put_u64(w, q->last.ms);
     snap_put_u64(w, q->last.seq);
     snap_put_u64(w, queue_size(q));
-    for (const qmsg_t *m = q->ready.head; m; m = m->link.l.next) s_save_msg(w, m);
-    for (const qmsg_t *m = q->dead.head; m; m = m->link.l.next) s_save_msg(w, m);
-    for (size_t i = 0; i < q->delayed.n; i++) s_save_msg(w, q->delayed.a[i]);
-    for (size_t i = 0; i < q->processing.n; i++) s_save_msg(w, q->processing.a[i]);
+    s_each(q, s_save_cb, w);
 }
+
+static const dict_type_t s_seen_type = {s_id_hash, s_id_eq, free, NULL};
 
 static vobj_t *s_load(engine_t *e, snap_reader_t *r) {
     (void)e;
     uint64_t lms, lseq, n;
     if (snap_get_u64(r, &lms) || snap_get_u64(r, &lseq) || snap_get_count(r, &n)) return NULL;
     queue_t *q = queue_new();
+    /* every id once, whatever its state (the store itself only indexes some) */
+    dict_t *seen = dict_new(&s_seen_type);
     for (uint64_t i = 0; i < n; i++) {
         qid_t id;
         uint8_t state;
@@ -367,14 +390,21 @@ static vobj_t *s_load(engine_t *e, snap_reader_t *r) {
             snap_fail(r, "queue: bad message state or retry counts");
             goto fail;
         }
-        if (!s_add(q, id, body, blen, (uint32_t)retries, (uint32_t)maxretries, state, at)) {
+        qid_t *k = malloc(sizeof *k);
+        if (!k) abort();
+        *k = id;
+        if (!dict_add(seen, k, NULL)) {
+            free(k);
             snap_fail(r, "queue: duplicate message id");
             goto fail;
         }
+        s_add(q, id, body, blen, (uint32_t)retries, (uint32_t)maxretries, state, at);
     }
     if (qid_cmp((qid_t){lms, lseq}, q->last) > 0) q->last = (qid_t){lms, lseq};
+    dict_destroy(&seen);
     return s_wrap(q);
 fail:
+    dict_destroy(&seen);
     queue_free(q);
     return NULL;
 }
@@ -386,7 +416,7 @@ static const obj_type_t s_queue_type = {"queue", s_free_obj, s_dup_obj, s_mem_ob
 
 /* Records VOLE.QUEUE op key id [numbers...] [body] in db. */
 static void s_effect(engine_t *e, int dbid, const char *op, const char *key, size_t klen, qid_t id,
-                     int nnum, const int64_t *nums, const vstr_t *body) {
+                     int nnum, const int64_t *nums, const qmsg_t *body) {
     char idb[QID_STR_MAX], nb[3][24];
     proto_arg_t a[8];
     int n = 0;
@@ -395,7 +425,7 @@ static void s_effect(engine_t *e, int dbid, const char *op, const char *key, siz
     a[n++] = EFF_ARG(key, klen);
     a[n++] = EFF_ARG(idb, qid_format(idb, id));
     for (int i = 0; i < nnum && i < 3; i++) a[n++] = EFF_ARG(nb[i], ll_to_str(nb[i], nums[i]));
-    if (body) a[n++] = EFF_ARG(body->ptr, body->len);
+    if (body) a[n++] = EFF_ARG(body->body, body->blen);
     effect_add_db(e, dbid, n, a);
 }
 
@@ -459,7 +489,7 @@ static void s_reply_msg(client_t *c, const qmsg_t *m) {
     char idb[QID_STR_MAX];
     reply_array(c, 3);
     reply_bulk(c, idb, (size_t)qid_format(idb, m->id));
-    reply_bulk(c, m->body->ptr, m->body->len);
+    reply_bulk(c, m->body, m->blen);
     reply_int(c, m->retries);
 }
 
@@ -565,7 +595,7 @@ static void cmd_enqueue(client_t *c) {
     int64_t ready_at = delay_ms ? e->now_ms + delay_ms : 0;
     qmsg_t *m = queue_add(q, id, c->argv[2].ptr, c->argv[2].len, (uint32_t)maxretries, ready_at);
     int64_t nums[2] = {ready_at, maxretries};
-    s_effect(e, c->db->id, "ADD", k->ptr, k->len, id, 2, nums, m->body);
+    s_effect(e, c->db->id, "ADD", k->ptr, k->len, id, 2, nums, m);
     s_event(e, c->db, "enqueue", k->ptr, k->len);
     s_changed(e, c->db, k->ptr, k->len);
     if (!ready_at) blocking_signal_key(e, c->db, k->ptr, k->len);
@@ -747,8 +777,8 @@ static int s_num_or_reply(client_t *c, int i, long long min, long long max, long
 
 /* The message an effect names, in the state it must be in; NULL after replying. */
 static qmsg_t *s_effect_msg(client_t *c, queue_t *q, qid_t id, int state) {
-    qmsg_t *m = q ? queue_find(q, id) : NULL;
-    if (!m || m->state != state) {
+    qmsg_t *m = q ? queue_find_in(q, id, state) : NULL;
+    if (!m) {
         reply_error(c, "VOLE.QUEUE: the message is not in the state the effect expects");
         return NULL;
     }

@@ -2,7 +2,9 @@
  * ready (a FIFO list, in the order messages became ready), processing (delivered, waiting for
  * QACK until a visibility deadline), delayed (until a due time) and dead (the dead-letter
  * list, in the order messages died). Processing and delayed messages sit in min-heaps on
- * (time, id) so the next timer is O(1) to find; every message is also in a dict by id.
+ * (time, id) so the next timer is O(1) to find. Only processing and dead messages are in the
+ * dict by id (the ones QACK, QNACK and QREQUEUE name): an enqueue into a long queue touches
+ * no hash table, only the list's tail.
  * Knows nothing about clocks or replies: callers pass times in (unix ms), so the same calls
  * replayed give the same state. t_queue.c's commands sit on top. */
 #ifndef VOLE_T_QUEUE_H
@@ -21,7 +23,6 @@ enum { QM_READY = 0, QM_PROCESSING = 1, QM_DELAYED = 2, QM_DEAD = 3 };
 
 typedef struct qmsg {
     qid_t id;
-    vstr_t *body;
     uint32_t retries;    /* failed deliveries so far (visibility timeouts and QNACKs) */
     uint32_t maxretries; /* failed deliveries after which it dies */
     uint8_t state;       /* QM_* */
@@ -32,6 +33,8 @@ typedef struct qmsg {
         } l;             /* ready and dead: list links */
         size_t heap_idx; /* delayed and processing: position in the heap */
     } link;
+    size_t blen;
+    char body[]; /* blen bytes and a NUL, in the same allocation */
 } qmsg_t;
 
 typedef struct qlist {
@@ -45,7 +48,7 @@ typedef struct qheap {
 } qheap_t;
 
 typedef struct queue {
-    dict_t *ids; /* qid_t* (inside the message) -> qmsg_t* */
+    dict_t *ids; /* processing and dead messages: qid_t* (inside the message) -> qmsg_t* */
     qlist_t ready, dead;
     qheap_t delayed, processing;
     qid_t last; /* the highest id ever added */
@@ -72,10 +75,15 @@ int qid_cmp(qid_t a, qid_t b);
 qid_t queue_next_id(const queue_t *q, int64_t now);
 
 /* Adds a message (the body is copied): ready when ready_at is 0, else delayed until ready_at.
- * Returns NULL when the id exists. */
+ * Ids only grow: returns NULL unless id is above every id added so far. */
 qmsg_t *queue_add(queue_t *q, qid_t id, const char *body, size_t len, uint32_t maxretries,
                   int64_t ready_at);
+/* A processing or dead message by id (the ones commands name), or NULL. */
 qmsg_t *queue_find(queue_t *q, qid_t id);
+/* A message by id in the given state (replaying effects): the dict for processing and dead
+ * ones; for ready and delayed ones the list's head or the heap's top, which is what effects
+ * name in practice, else a scan. */
+qmsg_t *queue_find_in(queue_t *q, qid_t id, int state);
 /* A ready message is delivered: processing until deadline. */
 void queue_deliver(queue_t *q, qmsg_t *m, int64_t deadline);
 /* A processing message is done: removed and freed. */

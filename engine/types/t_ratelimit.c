@@ -71,8 +71,9 @@ static uint32_t s_first_live(const ratelimit_t *rl, int64_t now, int64_t window_
 }
 
 uint64_t rl_count(const ratelimit_t *rl, int64_t now, int64_t window_ms) {
-    uint64_t n = 0;
-    for (uint32_t i = s_first_live(rl, now, window_ms); i < rl->len; i++) n += rl_at(rl, i)->n;
+    uint64_t n = rl->total;
+    for (uint32_t i = 0, first = s_first_live(rl, now, window_ms); i < first; i++)
+        n -= rl_at(rl, i)->n;
     return n;
 }
 
@@ -111,8 +112,9 @@ rl_result_t rl_check(const ratelimit_t *rl, int64_t now, int64_t max, int64_t wi
                      int64_t cost) {
     rl_result_t r = {0};
     uint32_t first = s_first_live(rl, now, window_ms);
-    uint64_t used = 0;
-    for (uint32_t i = first; i < rl->len; i++) used += rl_at(rl, i)->n;
+    /* the total less what left the window: O(1) right after a prune */
+    uint64_t used = rl->total;
+    for (uint32_t i = 0; i < first; i++) used -= rl_at(rl, i)->n;
     r.reset_at_ms = first < rl->len ? rl_at(rl, first)->ts + window_ms : now;
     if (used + (uint64_t)cost <= (uint64_t)max) {
         r.allowed = 1;
@@ -377,14 +379,16 @@ static command_t s_ratelimit_commands[] = {
      .keyspecs = "RW update;index:1;range:0,1,0", .group = "ratelimit", .since = "1.0.0",
      .summary = "Counts a request against an exact sliding-window limit and tells whether it is "
                 "allowed: [allowed, remaining, retry_after_ms, reset_at_ms].",
-     .complexity = "O(log N) with N the requests counted in the window (at most max); O(N) "
-                   "when a denied request computes its retry time.",
+     .complexity = "O(log N + E), N being the requests counted in the window (at most max) and "
+                   "E those that left it since the last call; O(N) at worst for a denied "
+                   "request's retry time.",
      .args = "key:key@0 integer:max double:window ?integer:cost=COST"},
     {.name = "ratelimit.peek", .proc = cmd_ratelimit_peek, .arity = -2,
      .flags = "readonly fast", .keyspecs = "RO access;index:1;range:0,1,0",
      .group = "ratelimit", .since = "1.0.0",
      .summary = "Tells what RATELIMIT would answer for one more request, consuming nothing.",
-     .complexity = "O(N) with N the requests counted in the window.",
+     .complexity = "O(log N + E), N being the requests counted in the window and E those that "
+                   "left it.",
      .args = "key:key@0 ?block:limit(integer:max double:window)"},
     {.name = "ratelimit.reset", .proc = cmd_ratelimit_reset, .arity = 2, .flags = "write fast",
      .keyspecs = "RW delete;index:1;range:0,1,0", .group = "ratelimit", .since = "1.0.0",

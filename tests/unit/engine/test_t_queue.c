@@ -20,13 +20,16 @@ static void test_fifo_and_states(void **state) {
         snprintf(b, sizeof b, "m%d", i);
         assert_non_null(queue_add(q, s_id(10, (uint64_t)i), b, strlen(b), 5, 0));
     }
-    assert_null(queue_add(q, s_id(10, 1), "dup", 3, 5, 0));
+    assert_null(queue_add(q, s_id(10, 1), "dup", 3, 5, 0)); /* ids only grow */
+    assert_null(queue_add(q, s_id(9, 9), "old", 3, 5, 0));
+    assert_null(queue_find(q, s_id(10, 0))); /* only processing and dead ones are indexed */
+    assert_non_null(queue_find_in(q, s_id(10, 1), QM_READY));
     assert_int_equal(q->ready.len, 3);
     qmsg_t *m0 = q->ready.head;
-    assert_string_equal(m0->body->ptr, "m0");
+    assert_string_equal(m0->body, "m0");
     queue_deliver(q, m0, 500);
     assert_int_equal(m0->state, QM_PROCESSING);
-    assert_string_equal(q->ready.head->body->ptr, "m1");
+    assert_string_equal(q->ready.head->body, "m1");
     assert_int_equal(queue_next_timer(q), 500);
     assert_null(queue_due(q, 499));
     assert_ptr_equal(queue_due(q, 500), m0);
@@ -68,8 +71,8 @@ static void test_dead_letter_and_requeue(void **state) {
 static void test_due_order(void **state) {
     (void)state;
     queue_t *q = queue_new();
-    qmsg_t *d = queue_add(q, s_id(5, 0), "d", 1, 5, 100); /* delayed until 100 */
     qmsg_t *p = queue_add(q, s_id(4, 0), "p", 1, 5, 0);
+    qmsg_t *d = queue_add(q, s_id(5, 0), "d", 1, 5, 100); /* delayed until 100 */
     queue_deliver(q, p, 100); /* processing until 100: a tie, the delayed one first */
     qmsg_t *p2 = queue_add(q, s_id(6, 0), "p2", 2, 5, 0);
     queue_deliver(q, p2, 50);
@@ -299,7 +302,7 @@ static void test_dirty_and_effects_of_reads(void **state) {
 static void s_dump_list(char **p, char *end, const qlist_t *l, const char *tag) {
     for (const qmsg_t *m = l->head; m; m = m->link.l.next)
         *p += snprintf(*p, (size_t)(end - *p), "%s %llu-%llu %s r%u/%u;", tag,
-                       (unsigned long long)m->id.ms, (unsigned long long)m->id.seq, m->body->ptr,
+                       (unsigned long long)m->id.ms, (unsigned long long)m->id.seq, m->body,
                        m->retries, m->maxretries);
 }
 
@@ -316,7 +319,7 @@ static void s_dump_heap(char **p, char *end, const qheap_t *h, const char *tag) 
     for (size_t i = 0; i < h->n; i++)
         *p += snprintf(*p, (size_t)(end - *p), "%s %llu-%llu %s r%u/%u at%lld;", tag,
                        (unsigned long long)v[i]->id.ms, (unsigned long long)v[i]->id.seq,
-                       v[i]->body->ptr, v[i]->retries, v[i]->maxretries, (long long)v[i]->at);
+                       v[i]->body, v[i]->retries, v[i]->maxretries, (long long)v[i]->at);
     free(v);
 }
 
