@@ -231,15 +231,19 @@ static int s_limit_or_reply(client_t *c, int64_t *max, int64_t *window_ms) {
     return arg_seconds_ms_or_reply(c, &c->argv[3], 1, "window", window_ms);
 }
 
-/* After a change: the key lives until its newest request leaves the window, or goes when
- * nothing is counted any more. */
+/* After a change: the key lives at least until its newest request leaves the window (it
+ * goes at once when nothing is counted any more). The TTL is moved only when it falls short,
+ * and then to one more window ahead, so a busy limiter does not rewrite its TTL on every
+ * request: an idle key goes between one and two windows after its newest request. */
 static void s_after_change(engine_t *e, db_t *db, const proto_arg_t *key, ratelimit_t *rl,
                            int64_t window_ms) {
     if (rl->len == 0) {
         db_delete(e, db, key->ptr, key->len);
         notify_keyspace_event(e, NOTIFY_GENERIC, "del", key->ptr, key->len, db->id);
     } else {
-        db_set_expire(e, db, key->ptr, key->len, rl_at(rl, rl->len - 1)->ts + window_ms);
+        int64_t need = rl_at(rl, rl->len - 1)->ts + window_ms;
+        if (db_get_expire(db, key->ptr, key->len) < need)
+            db_set_expire(e, db, key->ptr, key->len, need + window_ms);
         notify_keyspace_event(e, NOTIFY_VOLE_TYPE, "ratelimit", key->ptr, key->len, db->id);
     }
     signal_modified_key(e, db, key->ptr, key->len);
@@ -250,9 +254,11 @@ static void s_after_change(engine_t *e, db_t *db, const proto_arg_t *key, rateli
 static void cmd_ratelimit(client_t *c) {
     int64_t max, window_ms;
     long long cost = 1;
+    proto_arg_t cost_text = EFF_LIT("1");
     if (s_limit_or_reply(c, &max, &window_ms)) return;
     for (int i = 4; i < c->argc; i++) {
         if (arg_is(&c->argv[i], "cost") && i + 1 < c->argc) {
+            cost_text = c->argv[i + 1];
             if (arg_range_or_reply(c, &c->argv[++i], 1, UINT32_MAX, &cost,
                                    "COST must be a positive integer"))
                 return;
@@ -284,11 +290,11 @@ static void cmd_ratelimit(client_t *c) {
     if (changed) {
         rl->max = max;
         rl->window_ms = window_ms;
-        char mb[24], wb[24], cb[24], tb[24];
-        proto_arg_t eff[6] = {EFF_LIT("VOLE.RATELIMIT"), c->argv[1],
-                              EFF_ARG(mb, ll_to_str(mb, max)),
+        /* max and COST were parsed strictly (canonical digits): their text is reused */
+        char wb[24], tb[24];
+        proto_arg_t eff[6] = {EFF_LIT("VOLE.RATELIMIT"), c->argv[1], c->argv[2],
                               EFF_ARG(wb, ll_to_str(wb, window_ms)),
-                              EFF_ARG(cb, ll_to_str(cb, r.allowed ? cost : 0)),
+                              r.allowed ? cost_text : EFF_LIT("0"),
                               EFF_ARG(tb, ll_to_str(tb, now))};
         effect_add(c, 6, eff);
         s_after_change(e, c->db, &c->argv[1], rl, window_ms);

@@ -45,7 +45,8 @@ def test_reply_and_window(r):
     assert 59000 < retry <= 60000
     assert reset2 == reset
     assert r.type("api:user:1") == b"ratelimit"
-    assert 59000 < r.pttl("api:user:1") <= 60000
+    # the key outlives its newest request by one to two windows
+    assert 59000 < r.pttl("api:user:1") <= 120000
 
 
 def test_sliding_window_edges(r):

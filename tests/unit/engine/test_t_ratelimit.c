@@ -118,25 +118,31 @@ static void test_commands(void **state) {
     H.now = 1000000;
     CHECK("*4\r\n:1\r\n:2\r\n:0\r\n:1060000\r\n", "RATELIMIT", "api", "3", "60");
     CHECK("+ratelimit\r\n", "TYPE", "api");
-    CHECK(":60000\r\n", "PTTL", "api"); /* gone when its newest request leaves the window */
+    /* gone one to two windows after its newest request: the TTL moves a window ahead when
+     * it falls short */
+    CHECK(":120000\r\n", "PTTL", "api");
     H.now += 1000;
     CHECK("*4\r\n:1\r\n:0\r\n:0\r\n:1060000\r\n", "RATELIMIT", "api", "3", "60", "COST", "2");
-    CHECK(":60000\r\n", "PTTL", "api");
+    CHECK(":119000\r\n", "PTTL", "api");
     CHECK("*4\r\n:0\r\n:0\r\n:59000\r\n:1060000\r\n", "RATELIMIT.PEEK", "api");
     CHECK("*4\r\n:0\r\n:0\r\n:59000\r\n:1060000\r\n", "RATELIMIT.PEEK", "api", "3", "60");
     CHECK("*4\r\n:1\r\n:7\r\n:0\r\n:1060000\r\n", "RATELIMIT.PEEK", "api", "10", "60");
     CHECK("*4\r\n:0\r\n:0\r\n:59000\r\n:1060000\r\n", "RATELIMIT", "api", "3", "60");
     H.now = 1060000; /* the first request leaves; the two of COST 2 stay until 1061000 */
     CHECK("*4\r\n:1\r\n:0\r\n:0\r\n:1061000\r\n", "RATELIMIT", "api", "3", "60");
+    CHECK(":60000\r\n", "PTTL", "api");
+    H.now = 1090000; /* the new newest needs the key until 1150000: moved a window further */
+    RUN("RATELIMIT", "api", "3", "60");
+    CHECK(":120000\r\n", "PTTL", "api");
     CHECK(":1\r\n", "RATELIMIT.RESET", "api");
     CHECK(":0\r\n", "RATELIMIT.RESET", "api");
     CHECK("$-1\r\n", "RATELIMIT.PEEK", "api");
-    CHECK("*4\r\n:1\r\n:5\r\n:0\r\n:1060000\r\n", "RATELIMIT.PEEK", "api", "5", "1");
+    CHECK("*4\r\n:1\r\n:5\r\n:0\r\n:1090000\r\n", "RATELIMIT.PEEK", "api", "5", "1");
     /* fractional windows are milliseconds */
-    CHECK("*4\r\n:1\r\n:0\r\n:0\r\n:1060250\r\n", "RATELIMIT", "fast", "1", "0.25");
-    CHECK("*4\r\n:0\r\n:0\r\n:250\r\n:1060250\r\n", "RATELIMIT", "fast", "1", "0.25");
+    CHECK("*4\r\n:1\r\n:0\r\n:0\r\n:1090250\r\n", "RATELIMIT", "fast", "1", "0.25");
+    CHECK("*4\r\n:0\r\n:0\r\n:250\r\n:1090250\r\n", "RATELIMIT", "fast", "1", "0.25");
     H.now += 250;
-    CHECK("*4\r\n:1\r\n:0\r\n:0\r\n:1060500\r\n", "RATELIMIT", "fast", "1", "0.25");
+    CHECK("*4\r\n:1\r\n:0\r\n:0\r\n:1090500\r\n", "RATELIMIT", "fast", "1", "0.25");
 }
 
 static void test_errors(void **state) {
