@@ -250,6 +250,18 @@ static void s_after_change(engine_t *e, db_t *db, const proto_arg_t *key, rateli
     e->stats.dirty++;
 }
 
+/* The clock's digits, formatted once per clock value (a batch of requests shares it). */
+static proto_arg_t s_now_text(int64_t now) {
+    static int64_t cached = -1;
+    static char text[24];
+    static size_t len;
+    if (now != cached) {
+        len = (size_t)ll_to_str(text, now);
+        cached = now;
+    }
+    return EFF_ARG(text, len);
+}
+
 /* RATELIMIT key max window_seconds [COST n] */
 static void cmd_ratelimit(client_t *c) {
     int64_t max, window_ms;
@@ -291,11 +303,10 @@ static void cmd_ratelimit(client_t *c) {
         rl->max = max;
         rl->window_ms = window_ms;
         /* max and COST were parsed strictly (canonical digits): their text is reused */
-        char wb[24], tb[24];
+        char wb[24];
         proto_arg_t eff[6] = {EFF_LIT("VOLE.RATELIMIT"), c->argv[1], c->argv[2],
                               EFF_ARG(wb, ll_to_str(wb, window_ms)),
-                              r.allowed ? cost_text : EFF_LIT("0"),
-                              EFF_ARG(tb, ll_to_str(tb, now))};
+                              r.allowed ? cost_text : EFF_LIT("0"), s_now_text(now)};
         effect_add(c, 6, eff);
         s_after_change(e, c->db, &c->argv[1], rl, window_ms);
     } else {

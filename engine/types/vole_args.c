@@ -8,6 +8,13 @@
 
 int arg_seconds_ms_or_reply(client_t *c, const proto_arg_t *a, int positive, const char *what,
                             int64_t *ms) {
+    long long whole;
+    /* whole seconds, the usual case, skip the float parser */
+    if (str_to_ll(a->ptr, a->len, &whole) && whole >= (positive ? 1 : 0) &&
+        whole <= VOLE_MAX_DURATION_MS / 1000) {
+        *ms = whole * 1000;
+        return 0;
+    }
     double s;
     if (!str_to_d(a->ptr, a->len, &s) || !isfinite(s) || s < 0 || (positive && s <= 0) ||
         s * 1000.0 > (double)VOLE_MAX_DURATION_MS) {
