@@ -270,3 +270,19 @@ def test_client_unblock(vole, r):
     t.join(5)
     assert out["r"] is None
     c.close()
+
+
+def test_generic_key_commands(r):
+    a = q(r, "ENQUEUE", "src", "one")
+    b = q(r, "ENQUEUE", "src", "two", "DELAY", 60)
+    q(r, "DEQUEUE", "src")
+    assert r.copy("src", "dst") == 1
+    assert info(r, "dst") == info(r, "src") == {"pending": 0, "processing": 1, "dead": 0,
+                                                "delayed": 1}
+    assert q(r, "QACK", "dst", a) == 1
+    assert info(r, "src")["processing"] == 1  # the copy is independent
+    assert r.rename("src", "moved") is True
+    assert q(r, "QACK", "moved", a) == 1
+    assert r.memory_usage("moved") > 0
+    assert r.delete("moved") == 1
+    assert q(r, "QINFO", "dst")[7] == 1 and b

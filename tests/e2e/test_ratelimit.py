@@ -113,3 +113,13 @@ def test_resp3_and_docs(vole):
         assert b"COST" in c.call("COMMAND", "DOCS", "ratelimit")
     finally:
         c.close()
+
+
+def test_generic_key_commands(r):
+    rl(r, "a", 5, 60, "COST", 2)
+    assert r.copy("a", "b") == 1
+    assert rl(r, "b", 5, 60)[:2] == [1, 2]
+    assert rl(r, "a", 5, 60)[:2] == [1, 2]  # the copy is independent
+    assert r.memory_usage("a") > 0
+    assert r.rename("a", "c") is True
+    assert rl(r, "c", 5, 60)[:2] == [1, 1]
