@@ -542,17 +542,9 @@ static int s_id_or_reply(client_t *c, const proto_arg_t *a, qid_t *id) {
 
 /* [COUNT n] from argv[2] on (QPEEK, QDEAD). */
 static int s_count_or_reply(client_t *c, long long *count) {
-    for (int i = 2; i < c->argc; i++) {
-        if (arg_is(&c->argv[i], "count") && i + 1 < c->argc) {
-            if (arg_range_or_reply(c, &c->argv[++i], 1, LLONG_MAX, count,
-                                   "COUNT must be a positive integer"))
-                return -1;
-        } else {
-            reply_error(c, ERR_SYNTAX);
-            return -1;
-        }
-    }
-    return 0;
+    const vole_opt_t opts[] = {
+        {"count", 0, 1, LLONG_MAX, "COUNT must be a positive integer", count, NULL}};
+    return vole_opts_or_reply(c, 2, opts, 1);
 }
 
 /* Replies with up to count messages of a list, in order. */
@@ -567,20 +559,13 @@ static void s_reply_list(client_t *c, const qlist_t *l, long long count) {
 
 /* ENQUEUE q body [DELAY s] [MAXRETRIES n] -> id */
 static void cmd_enqueue(client_t *c) {
-    int64_t delay_ms = 0;
-    long long maxretries = QUEUE_DEFAULT_MAXRETRIES;
-    for (int i = 3; i < c->argc; i++) {
-        if (arg_is(&c->argv[i], "delay") && i + 1 < c->argc) {
-            if (arg_seconds_ms_or_reply(c, &c->argv[++i], 0, "DELAY", &delay_ms)) return;
-        } else if (arg_is(&c->argv[i], "maxretries") && i + 1 < c->argc) {
-            if (arg_range_or_reply(c, &c->argv[++i], 1, UINT32_MAX, &maxretries,
-                                   "MAXRETRIES must be a positive integer"))
-                return;
-        } else {
-            reply_error(c, ERR_SYNTAX);
-            return;
-        }
-    }
+    long long delay_ms = 0, maxretries = QUEUE_DEFAULT_MAXRETRIES;
+    const vole_opt_t opts[] = {
+        {"delay", 1, 0, 0, "DELAY", &delay_ms, NULL},
+        {"maxretries", 0, 1, UINT32_MAX, "MAXRETRIES must be a positive integer", &maxretries,
+         NULL},
+    };
+    if (vole_opts_or_reply(c, 3, opts, 2)) return;
     int wrongtype;
     queue_t *q = s_lookup(c, 1, &wrongtype);
     if (wrongtype) return;
@@ -605,20 +590,13 @@ static void cmd_enqueue(client_t *c) {
 
 /* DEQUEUE q [TIMEOUT visibility_s] [BLOCK ms] -> [id, body, retry_count] or nil */
 static void cmd_dequeue(client_t *c) {
-    int64_t visibility_ms = QUEUE_DEFAULT_VISIBILITY_MS;
-    long long block_ms = -1;
-    for (int i = 2; i < c->argc; i++) {
-        if (arg_is(&c->argv[i], "timeout") && i + 1 < c->argc) {
-            if (arg_seconds_ms_or_reply(c, &c->argv[++i], 1, "TIMEOUT", &visibility_ms)) return;
-        } else if (arg_is(&c->argv[i], "block") && i + 1 < c->argc) {
-            if (arg_range_or_reply(c, &c->argv[++i], 0, VOLE_MAX_DURATION_MS, &block_ms,
-                                   "BLOCK must be a non-negative number of milliseconds"))
-                return;
-        } else {
-            reply_error(c, ERR_SYNTAX);
-            return;
-        }
-    }
+    long long visibility_ms = QUEUE_DEFAULT_VISIBILITY_MS, block_ms = -1;
+    const vole_opt_t opts[] = {
+        {"timeout", 1, 1, 0, "TIMEOUT", &visibility_ms, NULL},
+        {"block", 0, 0, VOLE_MAX_DURATION_MS,
+         "BLOCK must be a non-negative number of milliseconds", &block_ms, NULL},
+    };
+    if (vole_opts_or_reply(c, 2, opts, 2)) return;
     int wrongtype;
     queue_t *q = s_lookup(c, 1, &wrongtype);
     if (wrongtype) return;
@@ -663,16 +641,9 @@ static void cmd_qack(client_t *c) {
 /* QNACK q id [DELAY s] -> 1 when the processing message was given back */
 static void cmd_qnack(client_t *c) {
     qid_t id;
-    int64_t delay_ms = 0;
-    if (s_id_or_reply(c, &c->argv[2], &id)) return;
-    for (int i = 3; i < c->argc; i++) {
-        if (arg_is(&c->argv[i], "delay") && i + 1 < c->argc) {
-            if (arg_seconds_ms_or_reply(c, &c->argv[++i], 0, "DELAY", &delay_ms)) return;
-        } else {
-            reply_error(c, ERR_SYNTAX);
-            return;
-        }
-    }
+    long long delay_ms = 0;
+    const vole_opt_t opts[] = {{"delay", 1, 0, 0, "DELAY", &delay_ms, NULL}};
+    if (s_id_or_reply(c, &c->argv[2], &id) || vole_opts_or_reply(c, 3, opts, 1)) return;
     int wrongtype;
     queue_t *q = s_lookup(c, 1, &wrongtype);
     if (wrongtype) return;

@@ -266,19 +266,11 @@ static proto_arg_t s_now_text(int64_t now) {
 static void cmd_ratelimit(client_t *c) {
     int64_t max, window_ms;
     long long cost = 1;
-    proto_arg_t cost_text = EFF_LIT("1");
-    if (s_limit_or_reply(c, &max, &window_ms)) return;
-    for (int i = 4; i < c->argc; i++) {
-        if (arg_is(&c->argv[i], "cost") && i + 1 < c->argc) {
-            cost_text = c->argv[i + 1];
-            if (arg_range_or_reply(c, &c->argv[++i], 1, UINT32_MAX, &cost,
-                                   "COST must be a positive integer"))
-                return;
-        } else {
-            reply_error(c, ERR_SYNTAX);
-            return;
-        }
-    }
+    const proto_arg_t *cost_arg = NULL;
+    const vole_opt_t opts[] = {
+        {"cost", 0, 1, UINT32_MAX, "COST must be a positive integer", &cost, &cost_arg}};
+    if (s_limit_or_reply(c, &max, &window_ms) || vole_opts_or_reply(c, 4, opts, 1)) return;
+    proto_arg_t cost_text = cost_arg ? *cost_arg : EFF_LIT("1");
     if (cost > max) {
         reply_error(c, "COST must not exceed max: such a request could never be allowed");
         return;

@@ -34,3 +34,25 @@ int internal_only_or_reply(client_t *c) {
                  c->cmd ? c->cmd->fullname : "this command");
     return -1;
 }
+
+int vole_opts_or_reply(client_t *c, int first, const vole_opt_t *opts, int nopts) {
+    for (int i = first; i < c->argc; i++) {
+        const vole_opt_t *o = NULL;
+        for (int k = 0; k < nopts && !o; k++)
+            if (arg_is(&c->argv[i], opts[k].name)) o = &opts[k];
+        if (!o || i + 1 >= c->argc) {
+            reply_error(c, ERR_SYNTAX);
+            return -1;
+        }
+        const proto_arg_t *v = &c->argv[++i];
+        if (o->seconds) {
+            int64_t ms;
+            if (arg_seconds_ms_or_reply(c, v, o->min > 0, o->err, &ms)) return -1;
+            *o->out = ms;
+        } else if (arg_range_or_reply(c, v, o->min, o->max, o->out, o->err)) {
+            return -1;
+        }
+        if (o->text) *o->text = v;
+    }
+    return 0;
+}

@@ -18,6 +18,19 @@
  * "ERR <what> must be a positive number of seconds" (or "non-negative") on failure. */
 int arg_seconds_ms_or_reply(client_t *c, const proto_arg_t *a, int positive, const char *what,
                             int64_t *ms);
+/* The options of a command's tail ("DELAY 5 MAXRETRIES 3"): each word once or more (the
+ * last one wins), in any order, followed by its value. */
+typedef struct vole_opt {
+    const char *name;     /* the option's word, matched case-insensitively */
+    int seconds;          /* 1: seconds with a fraction, stored as ms; 0: an integer */
+    long long min, max;   /* integers: the range; seconds: min 1 means positive */
+    const char *err;      /* integers: the error text; seconds: the name the error uses */
+    long long *out;
+    const proto_arg_t **text; /* when not NULL: the value's argument as given */
+} vole_opt_t;
+/* Parses argv[first..] against opts; anything else is a syntax error. -1 after replying. */
+int vole_opts_or_reply(client_t *c, int first, const vole_opt_t *opts, int nopts);
+
 /* An internal command (VOLE.*) runs only while effects are replayed; anything else gets an
  * error. Returns -1 after replying. */
 int internal_only_or_reply(client_t *c);

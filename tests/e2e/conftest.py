@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from lib.vole_proc import start_redis, start_subject  # noqa: E402
+from lib.vole_proc import start_redis, start_subject, start_vole  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -42,3 +42,21 @@ def opened():
     yield conns
     for c in conns:
         c.close()
+
+
+@pytest.fixture(scope="module")
+def vole_alone():
+    """One Vole server for a module that tests Vole's own commands (no Redis oracle)."""
+    v = start_vole()
+    yield v
+    rc = v.stop()
+    assert rc == 0, f"server exited with {rc}\n{v.log_tail()}"
+
+
+@pytest.fixture
+def vole_r(vole_alone):
+    """A redis-py client of vole_alone, on an emptied server."""
+    c = vole_alone.client()
+    c.flushall()
+    yield c
+    c.close()

@@ -14,27 +14,16 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from lib.resp_raw import RawConn  # noqa: E402
-from lib.vole_proc import start_vole, wait_until  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def vole():
-    v = start_vole()
-    yield v
-    rc = v.stop()
-    assert rc == 0, f"server exited with {rc}\n{v.log_tail()}"
+from lib.vole_proc import wait_until  # noqa: E402
 
 
 @pytest.fixture
-def r(vole):
-    c = redis.Redis(host=vole.host, port=vole.port)
-    c.flushall()
-    yield c
-    c.close()
+def r(vole_r):
+    return vole_r
 
 
-def conn(vole):
-    return redis.Redis(host=vole.host, port=vole.port)
+def conn(server):
+    return server.client()
 
 
 def q(r, *args):
@@ -143,8 +132,8 @@ def test_binary_bodies_and_keys(r):
     assert q(r, "DEQUEUE", b"q\x00\xff") == [mid, body, 0]
 
 
-def test_resp3_qinfo_is_a_map(vole):
-    c = RawConn(vole)
+def test_resp3_qinfo_is_a_map(vole_alone):
+    c = RawConn(vole_alone)
     try:
         c.call("FLUSHALL")
         c.call("HELLO", "3")
@@ -157,7 +146,7 @@ def test_resp3_qinfo_is_a_map(vole):
         c.close()
 
 
-def test_keyspace_events(vole, r):
+def test_keyspace_events(vole_alone, r):
     r.config_set("notify-keyspace-events", "KEA")
     p = r.pubsub()
     p.psubscribe("__keyevent@0__:*")
@@ -179,8 +168,8 @@ def test_keyspace_events(vole, r):
         r.config_set("notify-keyspace-events", "")
 
 
-def test_command_docs(vole):
-    c = RawConn(vole)
+def test_command_docs(vole_alone):
+    c = RawConn(vole_alone)
     try:
         for name in ("enqueue", "dequeue", "qack", "qnack", "qpeek", "qlen", "qinfo", "qdead",
                      "qrequeue"):
@@ -194,11 +183,11 @@ def test_command_docs(vole):
 
 # ---- DEQUEUE ... BLOCK ----
 
-def test_block_served_by_enqueue_in_order(vole, r):
+def test_block_served_by_enqueue_in_order(vole_alone, r):
     results = {}
 
     def waiter(name):
-        c = conn(vole)
+        c = conn(vole_alone)
         results[name] = q(c, "DEQUEUE", "bq", "BLOCK", 5000)
         c.close()
 
@@ -219,14 +208,14 @@ def test_block_served_by_enqueue_in_order(vole, r):
     assert info(r, "bq")["processing"] == 2
 
 
-def test_block_timeout(vole, r):
+def test_block_timeout(vole_alone, r):
     t = time.monotonic()
     assert q(r, "DEQUEUE", "empty", "BLOCK", 200) is None
     assert time.monotonic() - t >= 0.19
     assert blocked_clients(r) == 0
 
 
-def test_block_woken_by_delayed_message(vole, r):
+def test_block_woken_by_delayed_message(vole_alone, r):
     mid = q(r, "ENQUEUE", "dl", "soon", "DELAY", "0.3")
     t = time.monotonic()
     assert q(r, "DEQUEUE", "dl", "BLOCK", 3000) == [mid, b"soon", 0]
@@ -234,7 +223,7 @@ def test_block_woken_by_delayed_message(vole, r):
     assert 0.2 <= took < 1.5, took
 
 
-def test_block_woken_by_expired_visibility(vole, r):
+def test_block_woken_by_expired_visibility(vole_alone, r):
     mid = q(r, "ENQUEUE", "vis", "m")
     assert q(r, "DEQUEUE", "vis", "TIMEOUT", "0.3") == [mid, b"m", 0]
     t = time.monotonic()
@@ -242,14 +231,14 @@ def test_block_woken_by_expired_visibility(vole, r):
     assert 0.2 <= time.monotonic() - t < 1.5
 
 
-def test_block_in_multi_does_not_block(vole, r):
+def test_block_in_multi_does_not_block(vole_alone, r):
     p = r.pipeline(transaction=True)
     p.execute_command("DEQUEUE", "mq", "BLOCK", 0)
     assert p.execute() == [None]
 
 
-def test_blocked_client_disconnect(vole, r):
-    c = RawConn(vole)
+def test_blocked_client_disconnect(vole_alone, r):
+    c = RawConn(vole_alone)
     c.send("DEQUEUE", "gone", "BLOCK", 0)
     assert wait_until(lambda: blocked_clients(r) == 1, 5)
     c.close()
@@ -259,8 +248,8 @@ def test_blocked_client_disconnect(vole, r):
     assert q(r, "DEQUEUE", "gone") == [mid, b"x", 0]
 
 
-def test_client_unblock(vole, r):
-    c = conn(vole)
+def test_client_unblock(vole_alone, r):
+    c = conn(vole_alone)
     cid = c.client_id()
     out = {}
     t = threading.Thread(target=lambda: out.setdefault("r", q(c, "DEQUEUE", "u", "BLOCK", 0)))

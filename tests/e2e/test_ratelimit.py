@@ -10,23 +10,12 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from lib.resp_raw import RawConn  # noqa: E402
-from lib.vole_proc import start_vole, wait_until  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def vole():
-    v = start_vole()
-    yield v
-    rc = v.stop()
-    assert rc == 0, f"server exited with {rc}\n{v.log_tail()}"
+from lib.vole_proc import wait_until  # noqa: E402
 
 
 @pytest.fixture
-def r(vole):
-    c = redis.Redis(host=vole.host, port=vole.port)
-    c.flushall()
-    yield c
-    c.close()
+def r(vole_r):
+    return vole_r
 
 
 def rl(r, *args):
@@ -102,8 +91,8 @@ def test_errors(r):
     assert r.exists("k") == 0
 
 
-def test_resp3_and_docs(vole):
-    c = RawConn(vole)
+def test_resp3_and_docs(vole_alone):
+    c = RawConn(vole_alone)
     try:
         c.call("HELLO", "3")
         assert c.call("RATELIMIT", "r3", 2, 10).startswith(b"*4\r\n:1\r\n:1\r\n:0\r\n:")
