@@ -340,16 +340,17 @@ static void s_dump(engine_t *e, const char *key, char *buf, size_t cap) {
     s_dump_heap(&p, end, &q->processing, "P");
 }
 
-/* Dumps the keys of H.e, replays into a fresh engine, dumps the same keys there and compares
- * (one engine at a time is looked into: creating one reseeds the dict hash). */
-static void s_assert_replay_same(const char **keys, int n) {
+/* Dumps the keys of H.e, rebuilds them in a fresh engine (replaying the effects, or through a
+ * snapshot), dumps the same keys there and compares (one engine at a time is looked into:
+ * creating one reseeds the dict hash). */
+static void s_assert_rebuilt_same(const char **keys, int n, engine_t *(*rebuild)(void)) {
     static char x[4][1 << 14], y[1 << 14];
     assert_true(n <= 4);
     for (int i = 0; i < n; i++) s_dump(H.e, keys[i], x[i], sizeof x[i]);
-    engine_t *b = h_replay_all();
+    engine_t *b = rebuild();
     for (int i = 0; i < n; i++) {
         s_dump(b, keys[i], y, sizeof y);
-        if (strcmp(x[i], y) != 0) fail_msg("%s differs after replay:\n  %s\n  %s", keys[i], x[i], y);
+        if (strcmp(x[i], y) != 0) fail_msg("%s differs when rebuilt:\n  %s\n  %s", keys[i], x[i], y);
     }
     engine_free_for_test(b);
 }
@@ -395,7 +396,24 @@ static void test_replay_round_trip(void **state) {
     assert_int_equal(((queue_t *)idle->v.p)->processing.n, 1);
     client_free(H.e, waiter);
     const char *keys[] = {"jobs", "other", "idle"};
-    s_assert_replay_same(keys, 3);
+    s_assert_rebuilt_same(keys, 3, h_replay_all);
+}
+
+static void test_snapshot_round_trip(void **state) {
+    (void)state;
+    RUN("ENQUEUE", "s", "ready-1");
+    RUN("ENQUEUE", "s", "dies", "MAXRETRIES", "1");
+    RUN("ENQUEUE", "s", "ready-2");
+    RUN("ENQUEUE", "s", "later", "DELAY", "60");
+    RUN("ENQUEUE", "s", "bin\x01ary");
+    RUN("DEQUEUE", "s", "TIMEOUT", "5"); /* ready-1: processing */
+    RUN("DEQUEUE", "s", "TIMEOUT", "1"); /* dies */
+    H.now += 1000;
+    RUN("QLEN", "s"); /* dies: dead */
+    RUN("QNACK", "s", "1000000-0", "DELAY", "2"); /* ready-1: delayed again */
+    RUN("DEQUEUE", "s", "TIMEOUT", "9"); /* ready-2: processing */
+    const char *keys[] = {"s"};
+    s_assert_rebuilt_same(keys, 1, h_snapshot_round_trip);
 }
 
 int main(void) {
@@ -410,6 +428,7 @@ int main(void) {
         cmocka_unit_test_setup(test_errors, h_flush),
         cmocka_unit_test_setup(test_dirty_and_effects_of_reads, h_flush),
         cmocka_unit_test_setup(test_replay_round_trip, h_flush),
+        cmocka_unit_test_setup(test_snapshot_round_trip, h_flush),
     };
     return cmocka_run_group_tests(tests, h_setup, h_teardown);
 }

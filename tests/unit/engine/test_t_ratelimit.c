@@ -193,6 +193,19 @@ static void s_dump(engine_t *e, const char *key, char *buf, size_t cap) {
                       rl_at(rl, i)->n);
 }
 
+/* Dumps keys a and b of H.e, rebuilds them in a fresh engine and compares. */
+static void s_assert_rebuilt_same(engine_t *(*rebuild)(void)) {
+    static char x[2][1 << 14], y[1 << 14];
+    const char *keys[] = {"a", "b"};
+    for (int i = 0; i < 2; i++) s_dump(H.e, keys[i], x[i], sizeof x[i]);
+    engine_t *b = rebuild();
+    for (int i = 0; i < 2; i++) {
+        s_dump(b, keys[i], y, sizeof y);
+        if (strcmp(x[i], y) != 0) fail_msg("%s differs:\n  %s\n  %s", keys[i], x[i], y);
+    }
+    engine_free_for_test(b);
+}
+
 static void test_replay_round_trip(void **state) {
     (void)state;
     h_teardown(NULL);
@@ -206,16 +219,16 @@ static void test_replay_round_trip(void **state) {
         RUN("RATELIMIT", i % 3 ? "a" : "b", "10", win, "COST", cost);
         if (i == 150) RUN("RATELIMIT.RESET", "b");
     }
-    static char x[2][1 << 14], y[1 << 14];
-    s_dump(H.e, "a", x[0], sizeof x[0]);
-    s_dump(H.e, "b", x[1], sizeof x[1]);
-    engine_t *b = h_replay_all(); /* replayed now: decades after the recorded times */
-    const char *keys[] = {"a", "b"};
-    for (int i = 0; i < 2; i++) {
-        s_dump(b, keys[i], y, sizeof y);
-        if (strcmp(x[i], y) != 0) fail_msg("%s differs:\n  %s\n  %s", keys[i], x[i], y);
+    s_assert_rebuilt_same(h_replay_all); /* replayed now: decades after the recorded times */
+}
+
+static void test_snapshot_round_trip(void **state) {
+    (void)state;
+    for (int i = 0; i < 40; i++) {
+        H.now += 7;
+        RUN("RATELIMIT", i % 2 ? "a" : "b", "30", "5", "COST", i % 3 ? "1" : "2");
     }
-    engine_free_for_test(b);
+    s_assert_rebuilt_same(h_snapshot_round_trip);
 }
 
 int main(void) {
@@ -227,6 +240,7 @@ int main(void) {
         cmocka_unit_test_setup(test_errors, h_flush),
         cmocka_unit_test_setup(test_denied_records_nothing, h_flush),
         cmocka_unit_test_setup(test_replay_round_trip, h_flush),
+        cmocka_unit_test_setup(test_snapshot_round_trip, h_flush),
     };
     return cmocka_run_group_tests(tests, h_setup, h_teardown);
 }
