@@ -275,3 +275,63 @@ def test_generic_key_commands(r):
     assert r.memory_usage("moved") > 0
     assert r.delete("moved") == 1
     assert q(r, "QINFO", "dst")[7] == 1 and b
+
+
+def test_concurrent_producers_and_consumers(vole_alone, r):
+    """Four producers and four blocking consumers that acknowledge at once: every message is
+    delivered exactly once (no visibility timeout passes), none is lost."""
+    n_per = 300
+    delivered, acks, lock = [], [], threading.Lock()
+
+    def producer(p):
+        c = conn(vole_alone)
+        pipe = c.pipeline(transaction=False)
+        for i in range(n_per):
+            pipe.execute_command("ENQUEUE", "work", f"{p}:{i}")
+        pipe.execute()
+        c.close()
+
+    def consumer():
+        c = conn(vole_alone)
+        while True:
+            m = q(c, "DEQUEUE", "work", "BLOCK", 500, "TIMEOUT", 30)
+            if m is None:
+                break
+            acked = q(c, "QACK", "work", m[0])
+            with lock:
+                delivered.append(m[1])
+                acks.append(acked)
+        c.close()
+
+    consumers = [threading.Thread(target=consumer) for _ in range(4)]
+    producers = [threading.Thread(target=producer, args=(p,)) for p in range(4)]
+    for t in consumers + producers:
+        t.start()
+    for t in producers + consumers:
+        t.join(30)
+    assert sorted(delivered) == sorted(f"{p}:{i}".encode() for p in range(4) for i in range(n_per))
+    assert acks == [1] * len(delivered)
+    assert r.exists("work") == 0
+
+
+def test_timer_events(vole_alone, r):
+    r.config_set("notify-keyspace-events", "Ed")
+    p = r.pubsub()
+    p.psubscribe("__keyevent@0__:q*")
+    p.get_message(timeout=1)
+    try:
+        q(r, "ENQUEUE", "te", "x", "MAXRETRIES", 1, "DELAY", "0.1")
+        assert wait_until(lambda: q(r, "QLEN", "te") == 1, 3)
+        q(r, "DEQUEUE", "te", "TIMEOUT", "0.1")
+        assert wait_until(lambda: info(r, "te")["dead"] == 1, 3)
+        got = []
+        while True:
+            m = p.get_message(timeout=0.5)
+            if m is None:
+                break
+            got.append(m["channel"])
+        assert got == [b"__keyevent@0__:qready", b"__keyevent@0__:qexpired",
+                       b"__keyevent@0__:qdead"]
+    finally:
+        p.close()
+        r.config_set("notify-keyspace-events", "")
