@@ -356,7 +356,12 @@ static void s_save_msg(snap_writer_t *w, const qmsg_t *m) {
 
 static void s_save_cb(const qmsg_t *m, void *w) { s_save_msg(w, m); }
 
-/* Lists first, in order, so loading rebuilds their order; heap order does not matter. */
+/* Snapshot payload of a queue (primitives of engine/snapshot.h):
+ *   u64 last.ms, u64 last.seq, u64 n, then n messages, each
+ *   u64 id.ms, u64 id.seq, u8 state (0 ready, 1 processing, 2 delayed, 3 dead), i64 at,
+ *   u64 retries, u64 maxretries (>= 1), bytes body.
+ * Ready, then dead messages come first, in list order, so loading rebuilds both orders; the
+ * heaps' order does not matter. Loading rejects unknown states, bad counts and repeated ids. */
 static void s_save(const vobj_t *o, snap_writer_t *w) {
     const queue_t *q = s_q(o);
     snap_put_u64(w, q->last.ms);

@@ -163,6 +163,9 @@ static vobj_t *s_wrap(ratelimit_t *rl) {
 static vobj_t *s_dup_obj(const vobj_t *o) { return s_wrap(rl_dup(s_rl(o))); }
 static size_t s_mem_obj(const vobj_t *o) { return sizeof *o + rl_mem(s_rl(o)); }
 
+/* Snapshot payload of a rate limit (primitives of engine/snapshot.h):
+ *   i64 max, i64 window_ms, u64 n, then n entries oldest first: i64 time delta from the
+ *   previous entry (the first from 0, the others > 0), u64 count (>= 1). */
 static void s_save(const vobj_t *o, snap_writer_t *w) {
     const ratelimit_t *rl = s_rl(o);
     snap_put_i64(w, rl->max);
