@@ -419,9 +419,9 @@ static const obj_type_t s_queue_type = {"queue", s_free_obj, s_dup_obj, s_mem_ob
 
 /* ===================== effects, events, timers ===================== */
 
-/* Records VOLE.QUEUE op key id [numbers...] [body] in db. */
+/* Records VOLE.QUEUE op key id [numbers...] [body of with_body] in db. */
 static void s_effect(engine_t *e, int dbid, const char *op, const char *key, size_t klen, qid_t id,
-                     int nnum, const int64_t *nums, const qmsg_t *body) {
+                     int nnum, const int64_t *nums, const qmsg_t *with_body) {
     char idb[QID_STR_MAX], nb[3][24];
     proto_arg_t a[8];
     int n = 0;
@@ -430,7 +430,7 @@ static void s_effect(engine_t *e, int dbid, const char *op, const char *key, siz
     a[n++] = EFF_ARG(key, klen);
     a[n++] = EFF_ARG(idb, qid_format(idb, id));
     for (int i = 0; i < nnum && i < 3; i++) a[n++] = EFF_ARG(nb[i], ll_to_str(nb[i], nums[i]));
-    if (body) a[n++] = EFF_ARG(body->body, body->blen);
+    if (with_body) a[n++] = EFF_ARG(with_body->body, with_body->blen);
     effect_add_db(e, dbid, n, a);
 }
 
