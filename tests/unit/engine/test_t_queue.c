@@ -340,26 +340,22 @@ static void s_dump(engine_t *e, const char *key, char *buf, size_t cap) {
     s_dump_heap(&p, end, &q->processing, "P");
 }
 
-/* Dumps the keys of H.e, rebuilds them in a fresh engine (replaying the effects, or through a
- * snapshot), dumps the same keys there and compares (one engine at a time is looked into:
- * creating one reseeds the dict hash). */
+/* Dumps the keys of H.e, rebuilds them in the empty H.b (replaying the effects, or through a
+ * snapshot), dumps the same keys there and compares. */
 static void s_assert_rebuilt_same(const char **keys, int n, engine_t *(*rebuild)(void)) {
     static char x[4][1 << 14], y[1 << 14];
     assert_true(n <= 4);
     for (int i = 0; i < n; i++) s_dump(H.e, keys[i], x[i], sizeof x[i]);
     engine_t *b = rebuild();
+    assert_ptr_equal(b, H.b);
     for (int i = 0; i < n; i++) {
         s_dump(b, keys[i], y, sizeof y);
         if (strcmp(x[i], y) != 0) fail_msg("%s differs when rebuilt:\n  %s\n  %s", keys[i], x[i], y);
     }
-    engine_free_for_test(b);
 }
 
 static void test_replay_round_trip(void **state) {
     (void)state;
-    /* a fresh engine, so its backlog holds only this test's units */
-    h_teardown(NULL);
-    h_setup(NULL);
     client_t *waiter = client_new(H.e, H.e->frontends, 2);
     RUN("ENQUEUE", "jobs", "a");
     RUN("ENQUEUE", "jobs", "b", "MAXRETRIES", "1");
@@ -399,6 +395,108 @@ static void test_replay_round_trip(void **state) {
     s_assert_rebuilt_same(keys, 3, h_replay_all);
 }
 
+/* Random commands at random times on two queues, then the effects replayed elsewhere must
+ * give the same queues (the ids a client names are taken from what the queue holds). */
+static void test_random_replay(void **state) {
+    (void)state;
+    srand(99);
+    const char *keys[] = {"r1", "r2"};
+    for (int step = 0; step < 3000; step++) {
+        H.now += rand() % 4 == 0 ? rand() % 3000 : rand() % 20;
+        const char *k = keys[rand() % 2];
+        char n1[24], n2[24], body[24], idb[QID_STR_MAX];
+        snprintf(body, sizeof body, "b%d", step);
+        snprintf(n1, sizeof n1, "%d.%03d", rand() % 3, rand() % 1000);
+        snprintf(n2, sizeof n2, "%d", 1 + rand() % 4);
+        vobj_t *o = db_peek(H.c->db, k, 2);
+        queue_t *q = o ? o->v.p : NULL;
+        switch (rand() % 8) {
+        case 0:
+        case 1: RUN("ENQUEUE", k, body, "MAXRETRIES", n2); break;
+        case 2: RUN("ENQUEUE", k, body, "DELAY", n1); break;
+        case 3: RUN("DEQUEUE", k, "TIMEOUT", rand() % 2 ? n1 : "2"); break;
+        case 4:
+            if (q && q->processing.n) {
+                qid_format(idb, q->processing.a[(size_t)rand() % q->processing.n]->id);
+                RUN("QACK", k, idb);
+            }
+            break;
+        case 5:
+            if (q && q->processing.n) {
+                qid_format(idb, q->processing.a[(size_t)rand() % q->processing.n]->id);
+                if (rand() % 2)
+                    RUN("QNACK", k, idb);
+                else
+                    RUN("QNACK", k, idb, "DELAY", n1);
+            }
+            break;
+        case 6:
+            if (q && q->dead.head) {
+                qid_format(idb, q->dead.head->id);
+                RUN("QREQUEUE", k, idb);
+            }
+            break;
+        default: RUN(rand() % 2 ? "QLEN" : "QINFO", k); break;
+        }
+    }
+    s_assert_rebuilt_same(keys, 2, h_replay_all);
+}
+
+/* Malformed internal effects fail the replay with an error and never crash it. */
+static void s_put_u32(char **p, uint32_t v) {
+    memcpy(*p, &v, 4);
+    *p += 4;
+}
+
+static int s_apply(engine_t *b, int argc, const char **argv) {
+    char unit[1024], *p = unit;
+    s_put_u32(&p, 1);
+    s_put_u32(&p, 0);
+    s_put_u32(&p, (uint32_t)argc);
+    for (int i = 0; i < argc; i++) {
+        s_put_u32(&p, (uint32_t)strlen(argv[i]));
+        memcpy(p, argv[i], strlen(argv[i]));
+        p += strlen(argv[i]);
+    }
+    char err[256];
+    return engine_apply_unit(b, unit, (size_t)(p - unit), err, sizeof err);
+}
+
+static void test_bad_effects(void **state) {
+    (void)state;
+    engine_t *b = H.e;
+    const char *ok[] = {"VOLE.QUEUE", "ADD", "bq", "5-0", "0", "3", "body"};
+    assert_int_equal(s_apply(b, 7, ok), 0);
+    const char *bad[][8] = {
+        {"VOLE.QUEUE", "ADD", "bq", "5-0", "0", "3", "again"}, /* ids only grow */
+        {"VOLE.QUEUE", "ADD", "bq", "6-0", "0", "0", "b"},     /* MAXRETRIES 0 */
+        {"VOLE.QUEUE", "ADD", "bq", "6-0", "-1", "3", "b"},
+        {"VOLE.QUEUE", "ADD", "bq", "6-0", "0", "3"},
+        {"VOLE.QUEUE", "BOGUS", "bq", "5-0"},
+        {"VOLE.QUEUE", "ACK", "bq", "5-0"},     /* ready, not processing */
+        {"VOLE.QUEUE", "READY", "bq", "5-0"},   /* not delayed */
+        {"VOLE.QUEUE", "REQUEUE", "bq", "5-0"}, /* not dead */
+        {"VOLE.QUEUE", "DELIVER", "bq", "9-9", "100"},
+        {"VOLE.QUEUE", "DELIVER", "bq", "5-0", "x"},
+        {"VOLE.QUEUE", "FAIL", "nokey", "5-0", "0"},
+        {"VOLE.QUEUE", "ACK", "bq", "not-an-id"},
+        {"VOLE.RATELIMIT", "rk", "5", "1000", "6", "100"}, /* cost > max */
+        {"VOLE.RATELIMIT", "rk", "0", "1000", "1", "100"},
+        {"VOLE.RATELIMIT", "rk", "5", "-1", "1", "100"},
+        {"VOLE.RATELIMIT", "bq", "5", "1000", "1", "100"}, /* wrong type */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int argc = 0;
+        while (argc < 8 && bad[i][argc]) argc++;
+        if (s_apply(b, argc, bad[i]) != -1) fail_msg("effect %zu was accepted", i);
+    }
+    const char *deliver[] = {"VOLE.QUEUE", "DELIVER", "bq", "5-0", "100"};
+    assert_int_equal(s_apply(b, 5, deliver), 0);
+    const char *ack[] = {"VOLE.QUEUE", "ACK", "bq", "5-0"};
+    assert_int_equal(s_apply(b, 4, ack), 0);
+    assert_null(db_peek(H.c->db, "bq", 2)); /* emptied: gone */
+}
+
 static void test_snapshot_round_trip(void **state) {
     (void)state;
     RUN("ENQUEUE", "s", "ready-1");
@@ -423,12 +521,14 @@ int main(void) {
         cmocka_unit_test(test_due_order),
         cmocka_unit_test(test_ids),
         cmocka_unit_test(test_random_against_model),
-        cmocka_unit_test_setup(test_commands_basic, h_flush),
-        cmocka_unit_test_setup(test_delay_and_nack, h_flush),
-        cmocka_unit_test_setup(test_errors, h_flush),
-        cmocka_unit_test_setup(test_dirty_and_effects_of_reads, h_flush),
-        cmocka_unit_test_setup(test_replay_round_trip, h_flush),
-        cmocka_unit_test_setup(test_snapshot_round_trip, h_flush),
+        cmocka_unit_test_setup(test_commands_basic, h_fresh),
+        cmocka_unit_test_setup(test_delay_and_nack, h_fresh),
+        cmocka_unit_test_setup(test_errors, h_fresh),
+        cmocka_unit_test_setup(test_dirty_and_effects_of_reads, h_fresh),
+        cmocka_unit_test_setup(test_replay_round_trip, h_fresh),
+        cmocka_unit_test_setup(test_random_replay, h_fresh),
+        cmocka_unit_test_setup(test_bad_effects, h_fresh),
+        cmocka_unit_test_setup(test_snapshot_round_trip, h_fresh),
     };
     return cmocka_run_group_tests(tests, h_setup, h_teardown);
 }

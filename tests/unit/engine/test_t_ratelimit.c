@@ -203,13 +203,10 @@ static void s_assert_rebuilt_same(engine_t *(*rebuild)(void)) {
         s_dump(b, keys[i], y, sizeof y);
         if (strcmp(x[i], y) != 0) fail_msg("%s differs:\n  %s\n  %s", keys[i], x[i], y);
     }
-    engine_free_for_test(b);
 }
 
 static void test_replay_round_trip(void **state) {
     (void)state;
-    h_teardown(NULL);
-    h_setup(NULL);
     srand(3);
     for (int i = 0; i < 300; i++) {
         H.now += rand() % 40;
@@ -236,11 +233,11 @@ int main(void) {
         cmocka_unit_test(test_exact_window),
         cmocka_unit_test(test_bursts_and_memory),
         cmocka_unit_test(test_random_against_log),
-        cmocka_unit_test_setup(test_commands, h_flush),
-        cmocka_unit_test_setup(test_errors, h_flush),
-        cmocka_unit_test_setup(test_denied_records_nothing, h_flush),
-        cmocka_unit_test_setup(test_replay_round_trip, h_flush),
-        cmocka_unit_test_setup(test_snapshot_round_trip, h_flush),
+        cmocka_unit_test_setup(test_commands, h_fresh),
+        cmocka_unit_test_setup(test_errors, h_fresh),
+        cmocka_unit_test_setup(test_denied_records_nothing, h_fresh),
+        cmocka_unit_test_setup(test_replay_round_trip, h_fresh),
+        cmocka_unit_test_setup(test_snapshot_round_trip, h_fresh),
     };
     return cmocka_run_group_tests(tests, h_setup, h_teardown);
 }

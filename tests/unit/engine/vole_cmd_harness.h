@@ -26,6 +26,7 @@
 
 typedef struct {
     engine_t *e;
+    engine_t *b;  /* an empty engine to rebuild e's data in (replay, snapshot) */
     client_t *c;
     size_t hdr;   /* bytes of record framing before a reply's RESP */
     int64_t now;  /* the engine's clock for the next command */
@@ -85,7 +86,9 @@ static const char *h_run(const char *first, ...) {
 
 static int h_setup(void **state) {
     (void)state;
+    /* both engines exist before any data: creating an engine reseeds the dict hash */
     H.e = engine_new_for_test();
+    H.b = engine_new_for_test();
     H.c = client_new(H.e, H.e->frontends, 1);
     H.hdr = 0;
     H.now = 1000000;
@@ -100,21 +103,20 @@ static int h_teardown(void **state) {
     (void)state;
     client_free(H.e, H.c);
     engine_free_for_test(H.e);
+    engine_free_for_test(H.b);
     return 0;
 }
 
-static int h_flush(void **state) {
-    (void)state;
-    db_flush(H.e, -1);
-    H.c->resp = 2;
-    H.now = 1000000;
-    return 0;
+/* Before each command test: a fresh engine (its backlog then holds only the test's units, and
+ * a test that created a second engine, which reseeds the dict hash, leaves nothing behind). */
+static int h_fresh(void **state) {
+    h_teardown(state);
+    return h_setup(state);
 }
 
-/* Replays every unit H.e recorded into a fresh engine (the AOF / replica path) and returns
- * it; the caller compares and frees it. */
+/* Replays every unit H.e recorded into H.b (the AOF / replica path) and returns it. */
 static engine_t *h_replay_all(void) {
-    engine_t *b = engine_new_for_test();
+    engine_t *b = H.b;
     uint64_t last = effects_last_seq(H.e);
     for (uint64_t s = effects_oldest_seq(H.e); s <= last; s++) {
         const char *p;
@@ -127,9 +129,8 @@ static engine_t *h_replay_all(void) {
     return b;
 }
 
-/* Saves H.e to a snapshot file and loads it into a fresh engine, returned to the caller (who
- * dumps H.e first: creating an engine reseeds the dict hash). Skips the test when this build
- * has no snapshot code yet. */
+/* Saves H.e to a snapshot file and loads it into H.b, which it returns. Skips the test when
+ * this build has no snapshot code yet. */
 static engine_t *h_snapshot_round_trip(void) {
     if (!snapshot_write_fd || !snapshot_load_file) skip();
     char path[] = "/tmp/vole-unit-snap-XXXXXX";
@@ -139,7 +140,7 @@ static engine_t *h_snapshot_round_trip(void) {
     if (snapshot_write_fd(H.e, fd, effects_last_seq(H.e), err, sizeof err) != 0)
         fail_msg("saving: %s", err);
     close(fd);
-    engine_t *b = engine_new_for_test();
+    engine_t *b = H.b;
     uint64_t seq = 0;
     int rc = snapshot_load_file(b, path, &seq, NULL, NULL, err, sizeof err);
     unlink(path);
