@@ -6,7 +6,9 @@
  * gives the same queues. */
 #include "tests/unit/engine/vole_cmd_harness.h"
 
+#include "engine/blocking.h"
 #include "engine/types/t_queue.h"
+#include "shared/util.h"
 
 /* ---- the message store ---- */
 
@@ -442,6 +444,49 @@ static void test_random_replay(void **state) {
     s_assert_rebuilt_same(keys, 2, h_replay_all);
 }
 
+/* DEQUEUE ... BLOCK through engine/blocking.c's custom waiters: served in blocking order by
+ * ENQUEUE, a disconnected waiter forgotten, and the engine loop's timer pass serving a waiter
+ * when a delayed message falls due (at the real clock, which blocking_cron reads). */
+static void test_block_custom(void **state) {
+    (void)state;
+    client_t *w1 = client_new(H.e, H.e->frontends, 2), *w2 = client_new(H.e, H.e->frontends, 3),
+             *w3 = client_new(H.e, H.e->frontends, 4);
+    const char *blk[] = {"DEQUEUE", "bq", "BLOCK", "0"};
+    h_runv_as(w1, 4, blk);
+    h_runv_as(w2, 4, blk);
+    h_runv_as(w3, 4, blk);
+    assert_int_equal(blocking_blocked_count(), 3);
+    client_free(H.e, w2); /* disconnects while waiting */
+    assert_int_equal(blocking_blocked_count(), 2);
+    /* the ENQUEUE's reply, then w1's delivery, in the frontend's one outgoing message */
+    const char *out = RUN("ENQUEUE", "bq", "one");
+    static const char mine[] = "$9\r\n1000000-0\r\n",
+                      w1s[] = "*3\r\n$9\r\n1000000-0\r\n$3\r\none\r\n:0\r\n";
+    assert_non_null(memmem(out, H.outlen, mine, sizeof mine - 1));
+    assert_non_null(memmem(out, H.outlen, w1s, sizeof w1s - 1));
+    assert_false(w1->flags & CLIENT_BLOCKED);
+    assert_true(w3->flags & CLIENT_BLOCKED);
+    CHECK(":1\r\n", "QACK", "bq", "1000000-0");
+    /* the loop's timer pass: a message due in 1 ms serves w3 without any command */
+    H.now = now_ms();
+    RUN("ENQUEUE", "bq", "two", "DELAY", "0.001");
+    assert_true(w3->flags & CLIENT_BLOCKED);
+    long wait = blocking_cron(H.e);
+    assert_true(wait >= 0 && wait <= 1);
+    while (w3->flags & CLIENT_BLOCKED) {
+        usleep(1000);
+        blocking_cron(H.e);
+    }
+    static const char two[] = "$3\r\ntwo\r\n:0\r\n";
+    assert_non_null(memmem(w3->fe->out.data, w3->fe->out.len, two, sizeof two - 1));
+    assert_int_equal(blocking_blocked_count(), 0);
+    assert_int_equal(blocking_cron(H.e), -1); /* nobody waits: no timer bounds the loop */
+    client_free(H.e, w1);
+    client_free(H.e, w3);
+    const char *keys[] = {"bq"};
+    s_assert_rebuilt_same(keys, 1, h_replay_all); /* the timer's READY and DELIVER included */
+}
+
 /* Malformed internal effects fail the replay with an error and never crash it. */
 static void s_put_u32(char **p, uint32_t v) {
     memcpy(*p, &v, 4);
@@ -527,6 +572,7 @@ int main(void) {
         cmocka_unit_test_setup(test_dirty_and_effects_of_reads, h_fresh),
         cmocka_unit_test_setup(test_replay_round_trip, h_fresh),
         cmocka_unit_test_setup(test_random_replay, h_fresh),
+        cmocka_unit_test_setup(test_block_custom, h_fresh),
         cmocka_unit_test_setup(test_bad_effects, h_fresh),
         cmocka_unit_test_setup(test_snapshot_round_trip, h_fresh),
     };

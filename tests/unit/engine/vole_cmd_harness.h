@@ -30,6 +30,7 @@ typedef struct {
     client_t *c;
     size_t hdr;   /* bytes of record framing before a reply's RESP */
     int64_t now;  /* the engine's clock for the next command */
+    size_t outlen; /* bytes of the last h_runv_as() output (records of other clients too) */
 } h_ctx_t;
 
 static h_ctx_t H;
@@ -56,6 +57,7 @@ static const char *h_runv_as(client_t *c, int argc, const char **words) {
     assert_true(n < sizeof out);
     memcpy(out, (const char *)fe->out.data + H.hdr, n);
     out[n] = '\0';
+    H.outlen = n;
     return out;
 }
 
