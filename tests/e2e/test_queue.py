@@ -146,26 +146,32 @@ def test_resp3_qinfo_is_a_map(vole_alone):
         c.close()
 
 
-def test_keyspace_events(vole_alone, r):
-    r.config_set("notify-keyspace-events", "KEA")
+def keyevents(r, classes, pattern, run):
+    """(channel, key) of the keyspace events published while run() ran with the given classes."""
+    r.config_set("notify-keyspace-events", classes)
     p = r.pubsub()
-    p.psubscribe("__keyevent@0__:*")
+    p.psubscribe(pattern)
     p.get_message(timeout=1)
     try:
-        mid = q(r, "ENQUEUE", "ev", "x")
-        q(r, "DEQUEUE", "ev")
-        q(r, "QACK", "ev", mid)
+        run()
         got = []
-        while True:
-            m = p.get_message(timeout=1)
-            if m is None:
-                break
+        while (m := p.get_message(timeout=0.5)) is not None:
             got.append((m["channel"], m["data"]))
-        assert got == [(b"__keyevent@0__:enqueue", b"ev"), (b"__keyevent@0__:dequeue", b"ev"),
-                       (b"__keyevent@0__:qack", b"ev"), (b"__keyevent@0__:del", b"ev")]
+        return got
     finally:
         p.close()
         r.config_set("notify-keyspace-events", "")
+
+
+def test_keyspace_events(vole_alone, r):
+    def run():
+        mid = q(r, "ENQUEUE", "ev", "x")
+        q(r, "DEQUEUE", "ev")
+        q(r, "QACK", "ev", mid)
+
+    assert keyevents(r, "KEA", "__keyevent@0__:*", run) == [
+        (b"__keyevent@0__:enqueue", b"ev"), (b"__keyevent@0__:dequeue", b"ev"),
+        (b"__keyevent@0__:qack", b"ev"), (b"__keyevent@0__:del", b"ev")]
 
 
 def test_command_docs(vole_alone):
@@ -315,23 +321,11 @@ def test_concurrent_producers_and_consumers(vole_alone, r):
 
 
 def test_timer_events(vole_alone, r):
-    r.config_set("notify-keyspace-events", "Ed")
-    p = r.pubsub()
-    p.psubscribe("__keyevent@0__:q*")
-    p.get_message(timeout=1)
-    try:
+    def run():
         q(r, "ENQUEUE", "te", "x", "MAXRETRIES", 1, "DELAY", "0.1")
         assert wait_until(lambda: q(r, "QLEN", "te") == 1, 3)
         q(r, "DEQUEUE", "te", "TIMEOUT", "0.1")
         assert wait_until(lambda: info(r, "te")["dead"] == 1, 3)
-        got = []
-        while True:
-            m = p.get_message(timeout=0.5)
-            if m is None:
-                break
-            got.append(m["channel"])
-        assert got == [b"__keyevent@0__:qready", b"__keyevent@0__:qexpired",
-                       b"__keyevent@0__:qdead"]
-    finally:
-        p.close()
-        r.config_set("notify-keyspace-events", "")
+
+    assert [ch for ch, _ in keyevents(r, "Ed", "__keyevent@0__:q*", run)] == [
+        b"__keyevent@0__:qready", b"__keyevent@0__:qexpired", b"__keyevent@0__:qdead"]
