@@ -17,7 +17,7 @@
 #include "shared/util.h"
 
 /* What a client waits for: the type of key that can serve it. */
-enum { BK_LIST = 1, BK_ZSET = 2, BK_STREAM = 3 };
+enum { BK_LIST = 1, BK_ZSET = 2, BK_STREAM = 3, BK_CUSTOM = 4 /* blocking_custom_t */ };
 /* What it does once served, which fixes the reply's shape. */
 enum {
     BOP_POP,   /* BLPOP BRPOP: [key, element] */
@@ -53,6 +53,8 @@ struct wait_list {
     int dbid;
     int ready; /* queued in s_bk.ready */
     wait_node_t *head, *tail;
+    int ncustom; /* BK_CUSTOM waiters: while > 0 the list is linked in s_bk.custom_lists */
+    struct wait_list *cprev, *cnext;
 };
 
 /* A command received while its client was blocked, with its own copy of the arguments. */
@@ -79,6 +81,8 @@ struct block {
     size_t heap_idx;   /* position in s_bk.heap, SIZE_MAX when not there */
     deferred_t *q_head, *q_tail;
     int pending; /* in s_bk.pending: unblocked, deferred commands to run */
+    const blocking_custom_t *custom; /* BK_CUSTOM: how to serve it */
+    long long custom_arg;
 };
 
 typedef struct ready_key {
@@ -100,6 +104,7 @@ static struct {
     uint64_t seq;
     long long nblocked;
     int draining;
+    wait_list_t *custom_lists; /* keys with BK_CUSTOM waiters (their timers run from the loop) */
 } s_bk;
 
 /* ===================== dict types ===================== */
@@ -277,6 +282,12 @@ static void s_block(client_t *c, int kind, int op, const proto_arg_t *keys, int 
         else
             wl->head = n;
         wl->tail = n;
+        if (kind == BK_CUSTOM && wl->ncustom++ == 0) {
+            wl->cprev = NULL;
+            wl->cnext = s_bk.custom_lists;
+            if (s_bk.custom_lists) s_bk.custom_lists->cprev = wl;
+            s_bk.custom_lists = wl;
+        }
     }
     if (deadline) s_heap_push(b);
     dict_add(s_bk.by_id, (void *)(uintptr_t)c->id, b);
@@ -304,6 +315,14 @@ static void s_unblock(block_t *b, int run_deferred) {
     for (int i = 0; i < b->nnodes; i++) {
         wait_node_t *n = &b->nodes[i];
         wait_list_t *wl = n->list;
+        if (b->kind == BK_CUSTOM && --wl->ncustom == 0) {
+            if (wl->cprev)
+                wl->cprev->cnext = wl->cnext;
+            else
+                s_bk.custom_lists = wl->cnext;
+            if (wl->cnext) wl->cnext->cprev = wl->cprev;
+            wl->cprev = wl->cnext = NULL;
+        }
         if (n->prev)
             n->prev->next = n->next;
         else
@@ -486,14 +505,26 @@ static void s_serve_key(engine_t *e, const ready_key_t *rk) {
     wl->ready = 0;
     db_t *db = &e->dbs[rk->dbid];
     vobj_t *o = db_lookup_write(e, db, rk->key->ptr, rk->key->len);
-    int kind = o ? s_kind_of(o) : 0;
-    if (!kind) return;
+    if (!o) return;
+    int kind = s_kind_of(o);
     /* Unblocking a client frees its node (and the list with the last one), but never the
      * next node, which belongs to another client still waiting here. */
     for (wait_node_t *n = wl->head, *next; n; n = next) {
         next = n->next;
         block_t *b = n->b;
-        if (b->kind != kind) continue;
+        if (b->kind == BK_CUSTOM) {
+            if (b->custom->obj_type != o->type) continue;
+            if (b->c->flags & CLIENT_KILLED) {
+                s_unblock(b, 0);
+                continue;
+            }
+            if (b->custom->serve(b->c, db, rk->key->ptr, rk->key->len, o, b->custom_arg))
+                s_unblock(b, 1);
+            o = db_peek(db, rk->key->ptr, rk->key->len);
+            if (!o) break;
+            continue;
+        }
+        if (!kind || b->kind != kind) continue;
         if (b->c->flags & CLIENT_KILLED) {
             s_unblock(b, 0); /* its connection is closing: nobody to answer */
             continue;
@@ -557,10 +588,37 @@ void blocking_serve_ready(engine_t *e) {
     if (s_bk.nready || s_bk.npending) s_drain(e);
 }
 
+/* Runs the timers of the keys BK_CUSTOM clients wait on (which may make keys ready); returns
+ * the earliest next timer among them (unix ms), 0 when none. */
+static int64_t s_custom_timers(engine_t *e, int64_t now) {
+    int64_t next = 0;
+    for (wait_list_t *wl = s_bk.custom_lists; wl; wl = wl->cnext) {
+        const blocking_custom_t *t = NULL;
+        for (wait_node_t *n = wl->head; n && !t; n = n->next)
+            if (n->b->kind == BK_CUSTOM) t = n->b->custom;
+        if (!t || !t->timers) continue;
+        db_t *db = &e->dbs[wl->dbid];
+        vobj_t *o = db_peek(db, wl->k.p, wl->k.len);
+        if (!o || o->type != t->obj_type) continue;
+        int64_t at = t->timers(e, db, wl->k.p, wl->k.len, o, now);
+        if (at > 0 && (next == 0 || at < next)) next = at;
+    }
+    return next;
+}
+
 long blocking_cron(engine_t *e) {
-    if (s_bk.e != e || !s_bk.nheap) return -1;
+    if (s_bk.e != e || (!s_bk.nheap && !s_bk.custom_lists)) return -1;
     int64_t now = now_ms();
     int replied = 0;
+    int64_t next_timer = 0;
+    if (s_bk.custom_lists) {
+        e->now_ms = now;
+        next_timer = s_custom_timers(e, now);
+        if (s_bk.nready) {
+            s_drain(e);
+            return 0; /* served waiters: the loop sends the replies before it sleeps */
+        }
+    }
     while (s_bk.nheap && s_bk.heap[0]->deadline <= (uint64_t)now) {
         block_t *b = s_bk.heap[0];
         if (!(b->c->flags & CLIENT_KILLED)) {
@@ -574,8 +632,13 @@ long blocking_cron(engine_t *e) {
         s_drain(e);
         return 0; /* the loop sends the replies before it sleeps */
     }
-    if (!s_bk.nheap) return -1;
-    uint64_t left = s_bk.heap[0]->deadline - (uint64_t)now;
+    uint64_t left = UINT64_MAX;
+    if (s_bk.nheap) left = s_bk.heap[0]->deadline - (uint64_t)now;
+    if (next_timer > 0) {
+        uint64_t t = next_timer > now ? (uint64_t)(next_timer - now) : 0;
+        if (t < left) left = t;
+    }
+    if (left == UINT64_MAX) return -1;
     return left > 3600000 ? 3600000 : (long)left;
 }
 
@@ -601,6 +664,16 @@ static int s_timeout_or_reply(client_t *c, const proto_arg_t *a, uint64_t *deadl
 /* Blocking commands run inside EXEC as if the timeout had passed (CLIENT_MULTI is still set
  * while EXEC runs the queue; outside EXEC a client in MULTI only queues). */
 static int s_may_block(const client_t *c) { return !(c->flags & CLIENT_MULTI); }
+
+int blocking_may_block(const client_t *c) { return s_may_block(c); }
+
+void blocking_block_custom(client_t *c, const blocking_custom_t *t, const proto_arg_t *keys,
+                           int nkeys, uint64_t deadline, long long arg) {
+    s_block(c, BK_CUSTOM, 0, keys, nkeys, 0, 0, 0, NULL, NULL, deadline);
+    block_t *b = c->block;
+    b->custom = t;
+    b->custom_arg = arg;
+}
 
 /* The numkeys / where / COUNT tail of BLMPOP and BZMPOP (numkeys at argv[2]); where_names
  * are the two accepted words for where (index 0 -> *where = w0). Returns -1 after replying. */

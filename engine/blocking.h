@@ -29,6 +29,27 @@ long long blocking_blocked_count(void);
 /* Blocked clients that have a timeout (INFO clients_in_timeout_table). */
 long long blocking_timeout_count(void);
 
+/* Blocking for Vole's own types (DEQUEUE ... BLOCK): the type says how to serve a waiter and,
+ * when its keys have timers (delayed messages, visibility timeouts), runs them from the engine
+ * loop so that a waiter is served as soon as a timer makes its key servable, not only when a
+ * command touches the key. */
+typedef struct blocking_custom {
+    int obj_type; /* the OBJ_* type a key must hold to serve the waiter */
+    /* Serves c from key (holding o) as its command would; returns 1 when it replied (c is
+     * then unblocked), 0 to keep c waiting. */
+    int (*serve)(client_t *c, db_t *db, const char *key, size_t len, vobj_t *o, long long arg);
+    /* Runs the due timers of key (holding o) at now, signalling the key when that makes it
+     * servable; returns the unix ms of its next timer, 0 when it has none. May be NULL. */
+    int64_t (*timers)(engine_t *e, db_t *db, const char *key, size_t len, vobj_t *o,
+                      int64_t now);
+} blocking_custom_t;
+/* Parks c on keys (of c's database) until t->serve serves it, the deadline (unix ms, 0 =
+ * forever) passes (null array reply) or it is unblocked; arg is handed to t->serve. */
+void blocking_block_custom(client_t *c, const blocking_custom_t *t, const proto_arg_t *keys,
+                           int nkeys, uint64_t deadline, long long arg);
+/* Whether c may block now (not inside MULTI/EXEC, where blocking commands time out at once). */
+int blocking_may_block(const client_t *c);
+
 /* CLIENT UNBLOCK client-id [TIMEOUT|ERROR] (the row is in engine/commands.c's CLIENT table). */
 void cmd_client_unblock(client_t *c);
 

@@ -62,7 +62,7 @@ int aof_manifest_load(const char *dir, const char *name, aof_manifest_t *m, char
         if (n && line[n - 1] == '\n') line[--n] = '\0';
         else if (!feof(f)) goto bad;
         if (n == 0 || line[0] == '#') continue;
-        char kw[32], file[300];
+        char kw[32], file[256];
         uint64_t a, b;
         if (sscanf(line, "format %" SCNu64, &a) == 1) {
             if (a != 1) {
@@ -73,7 +73,7 @@ int aof_manifest_load(const char *dir, const char *name, aof_manifest_t *m, char
             format = 1;
         } else if (sscanf(line, "next %" SCNu64, &a) == 1) {
             m->next_no = a;
-        } else if (sscanf(line, "%31s %299s %" SCNu64 " %" SCNu64, kw, file, &a, &b) >= 3 &&
+        } else if (sscanf(line, "%31s %255s %" SCNu64 " %" SCNu64, kw, file, &a, &b) >= 3 &&
                    s_name_ok(file)) {
             if (!strcmp(kw, "base") && !m->has_base) {
                 m->has_base = 1;

@@ -565,7 +565,7 @@ static void s_on_snapshot_done(pers_t *p, const char *data, size_t len) {
     aof_manifest_init(&nm);
     nm.next_no = old.next_no + 1;
     nm.has_base = 1;
-    snprintf(nm.base, sizeof nm.base, "%s", name);
+    snprintf(nm.base, sizeof nm.base, "%.255s", name);
     nm.base_seq = seq;
     /* a segment stays when it holds units after seq (loading skips the earlier ones) */
     for (size_t i = 0; i < old.nsegs; i++) {

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from lib.vole_proc import start_redis, start_subject  # noqa: E402
+from lib.vole_proc import start_redis, start_subject, start_vole  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,6 @@ def opened():
 @pytest.fixture(scope="module")
 def vole_server(server_args):
     """Vole alone, for Vole's own commands (no Redis oracle: the tests state the semantics)."""
-    from lib.vole_proc import start_vole
     v = start_vole(extra_args=server_args)
     yield v
     rc = v.stop()
@@ -61,3 +60,18 @@ def vr(vole_server):
     r.flushall()
     yield r
     r.close()
+
+
+@pytest.fixture(scope="module")
+def vole_alone(vole_server):
+    """The same server under the name the queue and rate-limit tests use."""
+    return vole_server
+
+
+@pytest.fixture
+def vole_r(vole_alone):
+    """A byte-returning redis-py client of vole_alone, on an emptied server."""
+    c = vole_alone.client()
+    c.flushall()
+    yield c
+    c.close()
