@@ -19,6 +19,7 @@
 #include "engine/monitor.h"
 #include "engine/multi.h"
 #include "engine/pubsub.h"
+#include "engine/sched.h" /* scheduler features: cron, webhooks, DELMATCH */
 #include "engine/streams.h"
 #include "engine/tracking.h"
 #include "shared/config.h"
@@ -614,6 +615,7 @@ static void s_cron(engine_t *e) {
     e->lruclock = (uint32_t)(now / 1000);
     if (e->cfg.active_expire) db_active_expire(e, 250000 / (e->cfg.hz > 0 ? e->cfg.hz : 10));
     clients_close_idle(e);
+    delmatch_cron(e); /* scheduler features: DELMATCH's background steps */
     for (int i = 0; i < e->cfg.databases; i++) {
         db_t *db = &e->dbs[i];
         dict_maybe_shrink(db->keys);
@@ -677,6 +679,7 @@ int engine_main(const vole_config_t *vc) {
 
     engine_t *e = s_engine_new(&cfg);
     e->loading = cfg.wait_for_load;
+    sched_engine_configure(e, vc); /* scheduler features: cron-timezone, webhook outbox */
     if (config_init_notify_keyspace_events(vc->notify_keyspace_events) < 0) {
         log_warn("invalid notify-keyspace-events '%s'", vc->notify_keyspace_events);
         return 1;

@@ -6,6 +6,7 @@
 
 #include "engine/engine.h"
 #include "frontend-resp/frontend_resp.h"
+#include "scheduler/scheduler.h"
 #include "shared/affinity.h"
 #include "shared/config.h"
 #include "supervisor/supervisor.h"
@@ -18,6 +19,7 @@ static const struct {
 } s_roles[] = {
     {"engine", engine_main},
     {"frontend-resp", frontend_resp_main},
+    {"scheduler", scheduler_main},
 };
 #define NROLES (sizeof s_roles / sizeof s_roles[0])
 
