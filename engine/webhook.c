@@ -198,9 +198,11 @@ static void s_outbox_push(const char *p, size_t len) {
 void webhook_key_event(engine_t *e, const char *event, const char *key, size_t keylen, int dbid) {
     if (!webhook_count || e->loading) return; /* replayed history was delivered already */
     size_t evlen = strlen(event);
+    /* '*' means what Redis's class "A" means: "new" and "keymiss" only when asked by name */
+    int in_star = strcmp(event, "new") != 0 && strcmp(event, "keymiss") != 0;
     for (hook_t *h = s_wh.hooks; h; h = h->next) {
-        if (!(h->event->len == 1 && h->event->ptr[0] == '*') &&
-            (h->event->len != evlen || memcmp(h->event->ptr, event, evlen) != 0))
+        int star = h->event->len == 1 && h->event->ptr[0] == '*';
+        if (star ? !in_star : h->event->len != evlen || memcmp(h->event->ptr, event, evlen) != 0)
             continue;
         if (!glob_match(h->pattern->ptr, h->pattern->len, key, keylen, 0)) continue;
         whrec_t r = {
