@@ -5,8 +5,8 @@
  * keyspace (dict_scan: every key present for the whole run is visited at least once). The
  * command runs one step of COUNT keys (default 1000) and replies with the number it deleted
  * in that step; if keys remain to be scanned the same cursor goes on in the background, in
- * steps of COUNT keys run from the engine's timer for at most ~2 ms per tick, between
- * command batches. Keys created after the command may or may not be deleted.
+ * steps of COUNT keys run from the engine's loop for about 1 ms at a time between message
+ * batches (so other clients wait at most about a millisecond plus one step). Keys created after the command may or may not be deleted.
  *
  * Every deleted key raises a "del" keyspace event (and webhooks) and is recorded as DEL in
  * the effect stream, so replay is exact whatever the timing was. */
@@ -19,7 +19,7 @@
 #include "shared/util.h"
 
 #define JOBS_MAX 256
-#define TICK_BUDGET_US 2000
+#define SLICE_US 1000
 
 typedef struct dm_job {
     int dbid;
@@ -100,10 +100,11 @@ static void s_job_free(dm_job_t *j) {
     free(j);
 }
 
-void delmatch_cron(engine_t *e) {
-    if (!s_dm.jobs || e->loading) return;
+int delmatch_cron(engine_t *e) {
+    if (!s_dm.jobs || e->loading) return 0;
     int64_t start = mono_us();
-    while (s_dm.jobs && mono_us() - start < TICK_BUDGET_US) {
+    e->now_ms = now_ms();
+    while (s_dm.jobs && mono_us() - start < SLICE_US) {
         /* round robin: the head job takes a step, then goes to the back */
         dm_job_t *j = s_dm.jobs;
         s_dm.jobs = j->next;
@@ -118,6 +119,7 @@ void delmatch_cron(engine_t *e) {
         while (*pp) pp = &(*pp)->next;
         *pp = j;
     }
+    return s_dm.jobs != NULL;
 }
 
 static void cmd_delmatch(client_t *c) {

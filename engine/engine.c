@@ -615,7 +615,6 @@ static void s_cron(engine_t *e) {
     e->lruclock = (uint32_t)(now / 1000);
     if (e->cfg.active_expire) db_active_expire(e, 250000 / (e->cfg.hz > 0 ? e->cfg.hz : 10));
     clients_close_idle(e);
-    delmatch_cron(e); /* scheduler features: DELMATCH's background steps */
     for (int i = 0; i < e->cfg.databases; i++) {
         db_t *db = &e->dbs[i];
         dict_maybe_shrink(db->keys);
@@ -726,6 +725,7 @@ int engine_main(const vole_config_t *vc) {
         }
         int64_t wait = (next_cron < next_hb ? next_cron : next_hb) - mono_us();
         long block_ms = blocking_cron(e); /* times out due waiters, tells the next deadline */
+        if (delmatch_cron(e)) wait = 0; /* scheduler features: DELMATCH steps between batches */
         if (block_ms >= 0 && block_ms * 1000 < wait) wait = block_ms * 1000;
         zmq_pollitem_t item = {e->router, 0, ZMQ_POLLIN, 0};
         int rc = zmq_poll(&item, 1, wait > 0 ? (long)((wait + 999) / 1000) : 0);

@@ -18,6 +18,7 @@ extern long long webhook_count;
 void webhook_key_event(engine_t *e, const char *event, const char *key, size_t keylen, int dbid);
 void webhook_configure(long long outbox_max, long long outbox_max_bytes);
 
-/* Runs one slice of the pending DELMATCH deletions (from the engine's timer). */
-void delmatch_cron(engine_t *e);
+/* Runs a slice (about 1 ms) of the pending DELMATCH deletions, from the engine's loop between
+ * message batches; returns 1 while work remains (the loop then does not sleep). */
+int delmatch_cron(engine_t *e);
 #endif

@@ -120,7 +120,8 @@ static void s_selected(void *ctx, const char *resp, size_t len) {
     s_c.cur_db = resp_is_error(resp, len) ? -1 : (int)(intptr_t)ctx;
 }
 
-static void s_run(sjob_t *j, uint64_t served) {
+/* fire_ms: the minute a scheduled run is for (recorded as its last run), 0 for CRON.RUN */
+static void s_run(sjob_t *j, uint64_t served, int64_t fire_ms) {
     if (j->dbid != s_c.cur_db) {
         char db[24];
         ll_to_str(db, j->dbid);
@@ -134,7 +135,7 @@ static void s_run(sjob_t *j, uint64_t served) {
     if (!r->name) abort();
     memcpy(r->name, j->name, j->nlen + 1);
     r->nlen = j->nlen;
-    r->run_ms = s_now_ms();
+    r->run_ms = fire_ms ? fire_ms : s_now_ms();
     r->served = served;
     j->running = 1;
     if (served) j->serving = served;
@@ -254,7 +255,7 @@ long cron_run(long cap_ms) {
     for (size_t i = 0; i < s_c.n; i++) {
         sjob_t *j = s_c.jobs[i];
         if (!j->running && j->run_req > j->run_done && j->serving < j->run_req) {
-            s_run(j, j->run_req);
+            s_run(j, j->run_req, 0);
             continue;
         }
         if (j->next_fire < 0) continue; /* never matches */
@@ -263,7 +264,7 @@ long cron_run(long cap_ms) {
                 s_c.skipped++;
                 log_notice("cron job '%s' is still running: skipping its run", j->name);
             } else {
-                s_run(j, 0);
+                s_run(j, 0, j->next_fire * 1000);
             }
             j->next_fire = cron_next(&j->ce, now_s);
             continue;
