@@ -16,21 +16,13 @@
 #include "engine/effects.h"
 #include "engine/sched.h"
 #include "engine/snapshot.h"
+#include "engine/snapshot_weak.h"
 #include "shared/config.h"
 #include "shared/cronexpr.h"
 #include "shared/log.h"
 #include "shared/schedrec.h"
 #include "shared/util.h"
 
-#pragma weak snapshot_register_section
-#pragma weak snap_put_u64
-#pragma weak snap_put_i64
-#pragma weak snap_put_bytes
-#pragma weak snap_get_u64
-#pragma weak snap_get_i64
-#pragma weak snap_get_bytes
-#pragma weak snap_get_count
-#pragma weak snap_fail
 
 #define RESULT_MAX 200 /* bytes of a run's result kept for CRON.INFO */
 
@@ -189,7 +181,6 @@ static int s_add(client_t *c, const proto_arg_t *name, const proto_arg_t *expr, 
     return 0;
 }
 
-static int s_internal_or_reply(client_t *c);
 
 /* CRON.ADD name expr command [arg ...] (replaces a job of that name) */
 static void cmd_cron_add(client_t *c) {
@@ -213,7 +204,7 @@ static void cmd_cron_add(client_t *c) {
 /* VOLE.CRON-SET name expr created_ms dbid command [arg ...]: CRON.ADD's effect */
 static void cmd_vole_cron_set(client_t *c) {
     long long created, db;
-    if (s_internal_or_reply(c) < 0) return;
+    if (sched_internal_or_reply(c) < 0) return;
     if (arg_ll_or_reply(c, &c->argv[3], &created, NULL) < 0 ||
         arg_range_or_reply(c, &c->argv[4], 0, c->eng->ndbs - 1, &db, ERR_DB_INDEX) < 0)
         return;
@@ -244,41 +235,22 @@ static long long s_next_ms(const job_t *j, int64_t now_ms) {
     return t < 0 ? -1 : t * 1000;
 }
 
-static void cmd_cron_list(client_t *c) {
-    reply_array(c, (long long)s_cron.n);
-    for (size_t i = 0; i < s_cron.n; i++) {
-        const job_t *j = s_cron.jobs[i];
-        reply_map(c, 4);
-        reply_bulk_cstr(c, "name");
-        reply_bulk(c, j->name->ptr, j->name->len);
-        reply_bulk_cstr(c, "schedule");
-        reply_bulk(c, j->expr->ptr, j->expr->len);
-        reply_bulk_cstr(c, "command");
-        s_reply_command(c, j);
-        reply_bulk_cstr(c, "next_run");
-        reply_int(c, s_next_ms(j, c->eng->now_ms));
-    }
-}
-
-static void cmd_cron_info(client_t *c) {
-    const job_t *j = s_get(&c->argv[1]);
-    if (!j) {
-        reply_error(c, "-ERR no such cron job");
-        return;
-    }
-    reply_map(c, 11);
+/* A job as a map: name, schedule, command, next_run; CRON.INFO adds the rest. */
+static void s_reply_job(client_t *c, const job_t *j, int full) {
+    reply_map(c, full ? 11 : 4);
     reply_bulk_cstr(c, "name");
     reply_bulk(c, j->name->ptr, j->name->len);
     reply_bulk_cstr(c, "schedule");
     reply_bulk(c, j->expr->ptr, j->expr->len);
     reply_bulk_cstr(c, "command");
     s_reply_command(c, j);
+    reply_bulk_cstr(c, "next_run");
+    reply_int(c, s_next_ms(j, c->eng->now_ms));
+    if (!full) return;
     reply_bulk_cstr(c, "db");
     reply_int(c, j->dbid);
     reply_bulk_cstr(c, "created");
     reply_int(c, j->created_ms);
-    reply_bulk_cstr(c, "next_run");
-    reply_int(c, s_next_ms(j, c->eng->now_ms));
     reply_bulk_cstr(c, "last_run");
     reply_int(c, j->last_run_ms ? j->last_run_ms : -1);
     reply_bulk_cstr(c, "last_status");
@@ -290,6 +262,20 @@ static void cmd_cron_info(client_t *c) {
     reply_int(c, j->runs);
     reply_bulk_cstr(c, "failures");
     reply_int(c, j->failures);
+}
+
+static void cmd_cron_list(client_t *c) {
+    reply_array(c, (long long)s_cron.n);
+    for (size_t i = 0; i < s_cron.n; i++) s_reply_job(c, s_cron.jobs[i], 0);
+}
+
+static void cmd_cron_info(client_t *c) {
+    const job_t *j = s_get(&c->argv[1]);
+    if (!j) {
+        reply_error(c, "-ERR no such cron job");
+        return;
+    }
+    s_reply_job(c, j, 1);
 }
 
 /* CRON.RUN name: the scheduler runs it at its next look at the table (within a second) */
@@ -304,8 +290,7 @@ static void cmd_cron_run(client_t *c) {
     reply_ok(c);
 }
 
-/* Internal commands are for the scheduler's own client (and replay) only. */
-static int s_internal_or_reply(client_t *c) {
+int sched_internal_or_reply(client_t *c) {
     if (c == c->eng->loader || !strcmp(c->fe->role, "scheduler")) return 0;
     reply_errorf(c, "'%s' is internal to Vole (used by the scheduler process)", c->cmd->fullname);
     return -1;
@@ -314,7 +299,7 @@ static int s_internal_or_reply(client_t *c) {
 /* VOLE.CRON-JOBS version: nil while the table is at that version, else the table
  * (shared/schedrec.h) */
 static void cmd_vole_cron_jobs(client_t *c) {
-    if (s_internal_or_reply(c) < 0) return;
+    if (sched_internal_or_reply(c) < 0) return;
     long long v;
     if (arg_ll_or_reply(c, &c->argv[1], &v, NULL) < 0) return;
     if ((uint64_t)v == s_cron.version) {
@@ -343,7 +328,7 @@ static void cmd_vole_cron_jobs(client_t *c) {
 
 /* VOLE.CRON-DONE name run_ms ok|error result served_request */
 static void cmd_vole_cron_done(client_t *c) {
-    if (s_internal_or_reply(c) < 0) return;
+    if (sched_internal_or_reply(c) < 0) return;
     long long run_ms, served;
     int ok = arg_is(&c->argv[3], "ok");
     if (!ok && !arg_is(&c->argv[3], "error")) {

@@ -18,6 +18,10 @@ extern long long webhook_count;
 void webhook_key_event(engine_t *e, const char *event, const char *key, size_t keylen, int dbid);
 void webhook_configure(long long outbox_max, long long outbox_max_bytes);
 
+/* The vole.* commands the scheduler sends are refused to every other client (the effect
+ * replayer excepted): replies the error and returns -1. */
+int sched_internal_or_reply(client_t *c);
+
 /* Runs a slice (about 1 ms) of the pending DELMATCH deletions, from the engine's loop between
  * message batches; returns 1 while work remains (the loop then does not sleep). */
 int delmatch_cron(engine_t *e);

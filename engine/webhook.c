@@ -23,22 +23,12 @@
 #include "engine/effects.h"
 #include "engine/sched.h"
 #include "engine/snapshot.h"
+#include "engine/snapshot_weak.h"
 #include "engine/streams.h"
 #include "shared/log.h"
 #include "shared/schedrec.h"
 #include "shared/util.h"
 
-/* Until engine/snapshot.c is merged these may be absent (see engine/persist.c): the section
- * is then simply not registered. */
-#pragma weak snapshot_register_section
-#pragma weak snap_put_u64
-#pragma weak snap_put_i64
-#pragma weak snap_put_bytes
-#pragma weak snap_get_u64
-#pragma weak snap_get_i64
-#pragma weak snap_get_bytes
-#pragma weak snap_get_count
-#pragma weak snap_fail
 
 #define FAILED_MAX 1000 /* failed deliveries kept (oldest dropped first) */
 
@@ -426,17 +416,9 @@ static void cmd_webhook_help(client_t *c) {
     reply_help(c, lines);
 }
 
-/* Internal commands are for the scheduler's own client (and replay) only. */
-static int s_internal_or_reply(client_t *c) {
-    if (c == c->eng->loader || !strcmp(c->fe->role, "scheduler"))
-        return 0;
-    reply_errorf(c, "'%s' is internal to Vole (used by the scheduler process)", c->cmd->fullname);
-    return -1;
-}
-
 /* VOLE.WEBHOOK-FAILED url event key db timestamp attempts error failed_at */
 static void cmd_vole_webhook_failed(client_t *c) {
-    if (s_internal_or_reply(c) < 0) return;
+    if (sched_internal_or_reply(c) < 0) return;
     long long db, ts, attempts, failed_at;
     const proto_arg_t *a = c->argv;
     if (arg_ll_or_reply(c, &a[4], &db, NULL) < 0 || arg_ll_or_reply(c, &a[5], &ts, NULL) < 0 ||
@@ -451,7 +433,7 @@ static void cmd_vole_webhook_failed(client_t *c) {
 /* VOLE.SCHEDULER-STATS name value [name value ...]: the scheduler's counters, kept for
  * WEBHOOK STATS; not data (nothing is recorded). */
 static void cmd_vole_scheduler_stats(client_t *c) {
-    if (s_internal_or_reply(c) < 0) return;
+    if (sched_internal_or_reply(c) < 0) return;
     if ((c->argc - 1) % 2) {
         reply_error(c, ERR_SYNTAX);
         return;

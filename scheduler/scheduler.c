@@ -15,6 +15,7 @@
 #include <zmq.h>
 
 #include "shared/config.h"
+#include "shared/link.h"
 #include "shared/log.h"
 #include "shared/proto.h"
 #include "shared/util.h"
@@ -34,7 +35,7 @@ typedef struct cmd {
 
 static struct {
     const vole_config_t *cfg;
-    void *zctx, *dealer, *monitor;
+    engine_link_t link;
     int link_up, ready, client_open;
     char run_id[41];
     uint32_t seq, inflight_seq; /* batch numbers; inflight_seq 0 = nothing in flight */
@@ -112,7 +113,7 @@ size_t sched_pending_commands(void) { return s_s.ncmds; }
 int sched_engine_ready(void) { return s_s.link_up && s_s.ready; }
 
 static void s_send(const buf_t *b) {
-    if (zmq_send(s_s.dealer, b->data, b->len, ZMQ_DONTWAIT) < 0)
+    if (zmq_send(s_s.link.dealer, b->data, b->len, ZMQ_DONTWAIT) < 0)
         log_warn("sending to the engine: %s", zmq_strerror(errno));
 }
 
@@ -258,24 +259,13 @@ static void s_link_down(void) {
 }
 
 static void s_drain_monitor(void) {
-    for (;;) {
-        zmq_msg_t ev, addr;
-        zmq_msg_init(&ev);
-        if (zmq_msg_recv(&ev, s_s.monitor, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&ev);
-            return;
-        }
-        uint16_t event = 0;
-        if (zmq_msg_size(&ev) >= 2) memcpy(&event, zmq_msg_data(&ev), 2);
-        zmq_msg_close(&ev);
-        zmq_msg_init(&addr);
-        zmq_msg_recv(&addr, s_s.monitor, 0);
-        zmq_msg_close(&addr);
+    int event;
+    while ((event = engine_link_event(&s_s.link))) {
         if (event == ZMQ_EVENT_CONNECTED) {
             log_notice("connected to the engine");
             s_s.link_up = 1;
             s_hello();
-        } else if (event == ZMQ_EVENT_DISCONNECTED) {
+        } else {
             log_warn("engine connection lost");
             s_link_down();
         }
@@ -285,40 +275,9 @@ static void s_drain_monitor(void) {
 static void s_drain_engine(void) {
     zmq_msg_t msg;
     zmq_msg_init(&msg);
-    while (zmq_msg_recv(&msg, s_s.dealer, ZMQ_DONTWAIT) >= 0)
+    while (zmq_msg_recv(&msg, s_s.link.dealer, ZMQ_DONTWAIT) >= 0)
         s_on_message(zmq_msg_data(&msg), zmq_msg_size(&msg));
     zmq_msg_close(&msg);
-}
-
-static int s_link(void) {
-    s_s.zctx = zmq_ctx_new();
-    s_s.dealer = zmq_socket(s_s.zctx, ZMQ_DEALER);
-    char rid[64];
-    snprintf(rid, sizeof rid, "sched-%d-%lld", (int)getpid(), (long long)now_us());
-    zmq_setsockopt(s_s.dealer, ZMQ_ROUTING_ID, rid, strlen(rid));
-    int zero = 0, ivl = 20, ivlmax = 200;
-    zmq_setsockopt(s_s.dealer, ZMQ_SNDHWM, &zero, sizeof zero);
-    zmq_setsockopt(s_s.dealer, ZMQ_RCVHWM, &zero, sizeof zero);
-    zmq_setsockopt(s_s.dealer, ZMQ_LINGER, &zero, sizeof zero);
-    zmq_setsockopt(s_s.dealer, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
-    zmq_setsockopt(s_s.dealer, ZMQ_RECONNECT_IVL_MAX, &ivlmax, sizeof ivlmax);
-    const char *mon = "inproc://scheduler-link-monitor";
-    if (zmq_socket_monitor(s_s.dealer, mon, ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED) < 0)
-        return -1;
-    s_s.monitor = zmq_socket(s_s.zctx, ZMQ_PAIR);
-    if (zmq_connect(s_s.monitor, mon) < 0) return -1;
-    if (zmq_connect(s_s.dealer, s_s.cfg->engine_ep) < 0) {
-        log_warn("cannot connect to the engine at %s: %s", s_s.cfg->engine_ep, zmq_strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
-static int s_zmq_readable(void *sock) {
-    int events = 0;
-    size_t sz = sizeof events;
-    zmq_getsockopt(sock, ZMQ_EVENTS, &events, &sz);
-    return events & ZMQ_POLLIN;
 }
 
 /* ===================== stats ===================== */
@@ -345,13 +304,7 @@ static void s_report_stats(void) {
 /* ===================== main ===================== */
 
 int scheduler_main(const vole_config_t *cfg) {
-    int lvl = log_level_parse(cfg->loglevel);
-    log_init("scheduler", lvl < 0 ? LOG_NOTICE : lvl);
-    struct sigaction sa = {0};
-    sa.sa_handler = s_on_term;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    role_init("scheduler", cfg->loglevel, s_on_term);
     s_s.cfg = cfg;
     buf_init(&s_s.out);
     int hb_fd = cfg->hb_fd;
@@ -360,13 +313,9 @@ int scheduler_main(const vole_config_t *cfg) {
         log_warn("cannot initialise libcurl");
         return 1;
     }
-    if (webhooks_init(cfg) < 0 || s_link() < 0) return 1;
+    if (webhooks_init(cfg) < 0 || engine_link_open(&s_s.link, cfg->engine_ep, "sched") < 0)
+        return 1;
     cron_init(cfg);
-    int zfd = -1, mfd = -1;
-    size_t sz = sizeof zfd;
-    zmq_getsockopt(s_s.dealer, ZMQ_FD, &zfd, &sz);
-    sz = sizeof mfd;
-    zmq_getsockopt(s_s.monitor, ZMQ_FD, &mfd, &sz);
     log_notice("scheduler started (cron-timezone %s, cron-catchup %s)", cfg->cron_timezone,
                cfg->cron_catchup);
 
@@ -385,10 +334,12 @@ int scheduler_main(const vole_config_t *cfg) {
         wait = webhooks_run(wait);
         s_report_stats();
         s_pump_commands();
-        if (s_zmq_readable(s_s.dealer) || s_zmq_readable(s_s.monitor)) wait = 0;
+        if (engine_link_readable(s_s.link.dealer) || engine_link_readable(s_s.link.monitor))
+            wait = 0;
         /* ZeroMQ's descriptors signal edges: we drained both above, so waiting on them is
          * safe; the wait is short anyway */
-        struct curl_waitfd extra[2] = {{zfd, CURL_WAIT_POLLIN, 0}, {mfd, CURL_WAIT_POLLIN, 0}};
+        struct curl_waitfd extra[2] = {{s_s.link.zfd, CURL_WAIT_POLLIN, 0},
+                                       {s_s.link.mfd, CURL_WAIT_POLLIN, 0}};
         int numfds = 0;
         if (wait > 0) curl_multi_poll(webhooks_multi(), extra, 2, (int)wait, &numfds);
     }
@@ -396,10 +347,7 @@ int scheduler_main(const vole_config_t *cfg) {
     while (s_s.head) s_pop_command(NULL, 0); /* callbacks still see their deliveries/jobs */
     cron_shutdown();
     webhooks_shutdown();
-    zmq_socket_monitor(s_s.dealer, NULL, 0);
-    zmq_close(s_s.monitor);
-    zmq_close(s_s.dealer);
-    zmq_ctx_term(s_s.zctx);
+    engine_link_close(&s_s.link);
     curl_global_cleanup();
     buf_free(&s_s.out);
     return 0;
