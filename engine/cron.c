@@ -371,6 +371,14 @@ static void cmd_cron_help(client_t *c) {
     reply_help(c, lines);
 }
 
+void cron_reset(void) {
+    while (s_cron.n) s_remove(s_cron.n - 1);
+    free(s_cron.jobs);
+    s_cron.jobs = NULL;
+    s_cron.cap = 0;
+    buf_free(&s_cron.out);
+}
+
 /* ===================== snapshot section ===================== */
 
 static void s_save(engine_t *e, snap_writer_t *w) {

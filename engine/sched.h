@@ -22,6 +22,11 @@ void webhook_configure(long long outbox_max, long long outbox_max_bytes);
  * replayer excepted): replies the error and returns -1. */
 int sched_internal_or_reply(client_t *c);
 
+/* Drop every job / registration, failed delivery and outbox record (a snapshot section's
+ * clear, tests, shutdown). The outbox keeps its sequence numbering. */
+void cron_reset(void);
+void webhook_reset(void);
+
 /* Runs a slice (about 1 ms) of the pending DELMATCH deletions, from the engine's loop between
  * message batches; returns 1 while work remains (the loop then does not sleep). */
 int delmatch_cron(engine_t *e);

@@ -449,6 +449,26 @@ static void cmd_vole_scheduler_stats(client_t *c) {
     reply_ok(c);
 }
 
+void webhook_reset(void) {
+    while (s_wh.hooks) s_hook_unlink(s_wh.hooks, NULL);
+    while (s_wh.len) s_outbox_pop();
+    while (s_wh.flen) {
+        s_failed_free(&s_wh.failed[s_wh.fhead]);
+        s_wh.fhead = (s_wh.fhead + 1) % FAILED_MAX;
+        s_wh.flen--;
+    }
+    free(s_wh.failed);
+    free(s_wh.ring);
+    for (int i = 0; i < s_wh.nsched_stats; i++) vstr_free(s_wh.sched_stats[i]);
+    free(s_wh.sched_stats);
+    buf_free(&s_wh.scratch);
+    s_wh.failed = NULL;
+    s_wh.ring = NULL;
+    s_wh.sched_stats = NULL;
+    s_wh.nsched_stats = 0;
+    s_wh.head = s_wh.cap = s_wh.fhead = 0;
+}
+
 /* ===================== snapshot section ===================== */
 
 static void s_save(engine_t *e, snap_writer_t *w) {
