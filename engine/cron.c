@@ -53,6 +53,13 @@ void sched_engine_configure(engine_t *e, const struct vole_config *vc) {
     webhook_configure(vc->webhook_outbox_max, vc->webhook_outbox_max_bytes);
 }
 
+void sched_engine_free(engine_t *e) {
+    (void)e;
+    cron_reset();
+    webhook_reset();
+    delmatch_reset();
+}
+
 /* ===================== the table ===================== */
 
 static size_t s_pos(const char *name, size_t len, int *found) {

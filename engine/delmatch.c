@@ -122,6 +122,18 @@ int delmatch_cron(engine_t *e) {
     return s_dm.jobs != NULL;
 }
 
+void delmatch_reset(void) {
+    while (s_dm.jobs) {
+        dm_job_t *j = s_dm.jobs;
+        s_dm.jobs = j->next;
+        s_job_free(j);
+    }
+    s_dm.njobs = 0;
+    free(s_dm.found);
+    s_dm.found = NULL;
+    s_dm.cap = 0;
+}
+
 static void cmd_delmatch(client_t *c) {
     long long count = 1000;
     if (c->argc == 4 && arg_is(&c->argv[2], "count")) {

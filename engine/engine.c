@@ -858,6 +858,7 @@ void engine_free(engine_t *e) {
         free(e->dbs[i].name);
     }
     free(e->dbs);
+    sched_engine_free(e); /* scheduler features: cron jobs, webhooks, DELMATCH runs */
     effects_free(e);
     proto_batch_free(&e->batch);
     free(e);

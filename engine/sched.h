@@ -11,6 +11,8 @@
 struct vole_config;
 /* Start-up settings: cron-timezone (for CRON.INFO's next run) and the outbox bounds. */
 void sched_engine_configure(engine_t *e, const struct vole_config *vc);
+/* Frees all of it (engine shutdown: leak checkers see only real leaks). */
+void sched_engine_free(engine_t *e);
 
 /* Called for every keyspace event (even with notify-keyspace-events off): appends one
  * delivery per matching webhook to the outbox. One load and a branch when none exist. */
@@ -26,6 +28,7 @@ int sched_internal_or_reply(client_t *c);
  * clear, tests, shutdown). The outbox keeps its sequence numbering. */
 void cron_reset(void);
 void webhook_reset(void);
+void delmatch_reset(void);
 
 /* Runs a slice (about 1 ms) of the pending DELMATCH deletions, from the engine's loop between
  * message batches; returns 1 while work remains (the loop then does not sleep). */
