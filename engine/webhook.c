@@ -201,7 +201,7 @@ void webhook_key_event(engine_t *e, const char *event, const char *key, size_t k
             .event = {event, evlen},
             .key = {key, keylen},
             .node = {e->cfg.bind_addr, strlen(e->cfg.bind_addr)},
-            .ts_ms = now_ms(),
+            .ts_ms = e->now_ms, /* the batch's (or timer's) clock, read once */
             .db = (uint32_t)dbid,
         };
         buf_clear(&s_wh.scratch);

@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,10 @@ static struct {
     uint64_t resub_from; /* records from here were refused (queue full): ask again later */
     uint64_t acked;      /* the last sequence acknowledged to this engine run */
     int subscribed, had_data;
+    /* scanning the queue for records to start: only when something may have become
+     * startable (new records, a finished transfer, a free slot) or a retry comes due */
+    int scan;
+    int64_t next_due;
     long long delivered, retries, failed, lost, refused, received;
 } s_w;
 
@@ -178,6 +183,7 @@ static void s_recorded(void *ctx, const char *resp, size_t len) {
                  (unsigned long long)d->seq, why);
         d->state = D_WAITING; /* attempts stays past the limit: the next turn records again */
         d->next_try_ms = mono_us() / 1000 + 1000;
+        if (d->next_try_ms < s_w.next_due) s_w.next_due = d->next_try_ms;
         return;
     }
     d->state = D_DONE;
@@ -199,6 +205,7 @@ static void s_record_failure(dlv_t *d) {
 
 static void s_finished(dlv_t *d, CURLcode rc) {
     long status = 0;
+    s_w.scan = 1; /* a slot is free */
     if (rc == CURLE_OK) curl_easy_getinfo(d->easy, CURLINFO_RESPONSE_CODE, &status);
     s_end_transfer(d);
     d->attempts++;
@@ -226,6 +233,7 @@ static void s_finished(dlv_t *d, CURLcode rc) {
     delay = delay / 2 + (int64_t)rand_below((uint64_t)(delay / 2 + 1));
     d->state = D_WAITING;
     d->next_try_ms = mono_us() / 1000 + delay;
+    if (d->next_try_ms < s_w.next_due) s_w.next_due = d->next_try_ms;
 }
 
 /* ===================== the queue ===================== */
@@ -339,6 +347,7 @@ void webhooks_on_data(const char *data, size_t len) {
             s_body(d);
         }
         s_push(d);
+        s_w.scan = 1;
     }
     if (rc < 0) log_warn("malformed webhook stream message; rest dropped");
 }
@@ -357,20 +366,29 @@ long webhooks_run(long cap_ms) {
     int64_t now = mono_us() / 1000;
     long wait = cap_ms;
     size_t max = (size_t)s_w.cfg->webhook_max_inflight;
-    for (size_t i = 0; i < s_w.len; i++) {
-        dlv_t *d = s_at(i);
-        if (d->state != D_WAITING) continue;
-        if (d->next_try_ms > now) {
-            if (d->next_try_ms - now < wait) wait = (long)(d->next_try_ms - now);
-            continue;
+    if ((s_w.scan || now >= s_w.next_due) && s_w.inflight < max) {
+        s_w.scan = 0;
+        s_w.next_due = INT64_MAX;
+        for (size_t i = 0; i < s_w.len; i++) {
+            dlv_t *d = s_at(i);
+            if (d->state != D_WAITING) continue;
+            if (d->next_try_ms > now) {
+                if (d->next_try_ms < s_w.next_due) s_w.next_due = d->next_try_ms;
+                continue;
+            }
+            if (d->attempts > s_w.cfg->webhook_retries) {
+                s_record_failure(d); /* recording it failed before: again */
+                continue;
+            }
+            if (s_w.inflight >= max) {
+                s_w.scan = 1; /* more to start when a slot frees */
+                break;
+            }
+            s_start(d);
         }
-        if (d->attempts > s_w.cfg->webhook_retries) {
-            s_record_failure(d); /* recording it failed before: again */
-            continue;
-        }
-        if (s_w.inflight >= max) break;
-        s_start(d);
     }
+    if (s_w.next_due != INT64_MAX && s_w.next_due - now < wait)
+        wait = s_w.next_due <= now ? 0 : (long)(s_w.next_due - now);
     if (s_w.inflight) curl_multi_perform(s_w.multi, &running);
     s_ack_front();
     if (s_w.resub_from && s_w.len <= (size_t)s_w.cfg->webhook_queue_max / 2 && sched_engine_ready()) {
@@ -402,6 +420,7 @@ int webhooks_stats(const char **names, long long *values, int cap) {
 
 int webhooks_init(const vole_config_t *cfg) {
     s_w.cfg = cfg;
+    s_w.next_due = INT64_MAX;
     s_w.multi = curl_multi_init();
     if (!s_w.multi) {
         log_warn("cannot create a libcurl multi handle");
