@@ -88,18 +88,18 @@ static char *s_dup(const srec_str_t *s) {
 
 static void s_done_recorded(void *ctx, const char *resp, size_t len) {
     (void)ctx;
-    if (resp_is_error(resp, len)) {
+    if (sched_reply_is_error(resp, len)) {
         char why[200];
-        resp_summary(resp, len, why, sizeof why);
+        sched_reply_summary(resp, len, why, sizeof why);
         log_warn("recording a cron run: %s", why);
     }
 }
 
 static void s_ran(void *ctx, const char *resp, size_t len) {
     run_t *r = ctx;
-    int ok = !resp_is_error(resp, len);
+    int ok = !sched_reply_is_error(resp, len);
     char result[201], served[24], when[24];
-    resp_summary(resp, len, result, sizeof result);
+    sched_reply_summary(resp, len, result, sizeof result);
     s_c.runs++;
     if (!ok) {
         s_c.failures++;
@@ -117,7 +117,7 @@ static void s_ran(void *ctx, const char *resp, size_t len) {
 }
 
 static void s_selected(void *ctx, const char *resp, size_t len) {
-    s_c.cur_db = resp_is_error(resp, len) ? -1 : (int)(intptr_t)ctx;
+    s_c.cur_db = sched_reply_is_error(resp, len) ? -1 : (int)(intptr_t)ctx;
 }
 
 /* fire_ms: the minute a scheduled run is for (recorded as its last run), 0 for CRON.RUN */

@@ -50,9 +50,9 @@ static void s_on_term(int sig) { (void)sig, s_stop = 1; }
 
 /* ===================== RESP helpers ===================== */
 
-int resp_is_error(const char *resp, size_t len) { return len == 0 || resp[0] == '-'; }
+int sched_reply_is_error(const char *resp, size_t len) { return len == 0 || resp[0] == '-'; }
 
-void resp_summary(const char *resp, size_t len, char *out, size_t cap) {
+void sched_reply_summary(const char *resp, size_t len, char *out, size_t cap) {
     if (len == 0) {
         snprintf(out, cap, "no reply (the engine went away)");
         return;

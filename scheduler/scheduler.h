@@ -35,8 +35,8 @@ int sched_engine_ready(void);
 
 /* RESP helpers for replies: an error reply, and a one-line rendering of any reply for
  * logs and CRON.INFO (at most cap-1 bytes). */
-int resp_is_error(const char *resp, size_t len);
-void resp_summary(const char *resp, size_t len, char *out, size_t cap);
+int sched_reply_is_error(const char *resp, size_t len);
+void sched_reply_summary(const char *resp, size_t len, char *out, size_t cap);
 
 /* webhooks.c */
 int webhooks_init(const struct vole_config *cfg);

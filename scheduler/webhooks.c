@@ -175,10 +175,10 @@ static void s_end_transfer(dlv_t *d) {
 
 static void s_recorded(void *ctx, const char *resp, size_t len) {
     dlv_t *d = ctx;
-    if (resp_is_error(resp, len)) {
+    if (sched_reply_is_error(resp, len)) {
         /* the engine went away or refused: try recording it again shortly */
         char why[200];
-        resp_summary(resp, len, why, sizeof why);
+        sched_reply_summary(resp, len, why, sizeof why);
         log_warn("recording failed delivery %llu: %s; trying again",
                  (unsigned long long)d->seq, why);
         d->state = D_WAITING; /* attempts stays past the limit: the next turn records again */
