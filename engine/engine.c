@@ -21,6 +21,7 @@
 #include "engine/multi.h"
 #include "engine/persist.h"
 #include "engine/pubsub.h"
+#include "engine/sched.h" /* scheduler features: cron, webhooks, DELMATCH */
 #include "engine/streams.h"
 #include "engine/tracking.h"
 #include "shared/config.h"
@@ -715,6 +716,7 @@ int engine_main(const vole_config_t *vc) {
     }
     config_init_appendonly(!strcmp(vc->appendonly, "yes"));
     persist_init(e, vc->snapshot, !strcmp(vc->appendonly, "yes"), vc->appenddirname, interval);
+    sched_engine_configure(e, vc); /* scheduler features: cron-timezone, webhook outbox */
     if (config_init_notify_keyspace_events(vc->notify_keyspace_events) < 0) {
         log_warn("invalid notify-keyspace-events '%s'", vc->notify_keyspace_events);
         return 1;
@@ -761,6 +763,7 @@ int engine_main(const vole_config_t *vc) {
         }
         int64_t wait = (next_cron < next_hb ? next_cron : next_hb) - mono_us();
         long block_ms = blocking_cron(e); /* times out due waiters, tells the next deadline */
+        if (delmatch_cron(e)) wait = 0; /* scheduler features: DELMATCH steps between batches */
         if (block_ms >= 0 && block_ms * 1000 < wait) wait = block_ms * 1000;
         zmq_pollitem_t item = {e->router, 0, ZMQ_POLLIN, 0};
         int rc = zmq_poll(&item, 1, wait > 0 ? (long)((wait + 999) / 1000) : 0);
@@ -913,6 +916,7 @@ void engine_free(engine_t *e) {
     }
     core_free(e); /* engine/core.h */
     free(e->dbs);
+    sched_engine_free(e); /* scheduler features: cron jobs, webhooks, DELMATCH runs */
     effects_free(e);
     persist_free(e);
     proto_batch_free(&e->batch);

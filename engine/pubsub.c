@@ -2,6 +2,7 @@
  * on any frontend, PUBSUB introspection, RESP2 subscribed mode, and keyspace notifications
  * (which are ordinary publishes on __keyspace@<db>__ / __keyevent@<db>__ channels). */
 #include "engine/pubsub.h"
+#include "engine/sched.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -389,6 +390,7 @@ static void s_notify_publish(engine_t *e, const char *prefix, int dbid, const ch
 
 void notify_keyspace_event(engine_t *e, int type, const char *event, const char *key,
                            size_t keylen, int dbid) {
+    if (webhook_count) webhook_key_event(e, event, key, keylen, dbid); /* even with events off */
     /* nobody listens: the common case costs two loads and a branch */
     if ((!s_ps.channels || dict_size(s_ps.channels) == 0) &&
         (!s_ps.patterns || dict_size(s_ps.patterns) == 0))

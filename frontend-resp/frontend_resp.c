@@ -20,6 +20,7 @@
 
 #include "shared/buf.h"
 #include "shared/config.h"
+#include "shared/link.h"
 #include "shared/log.h"
 #include "shared/proto.h"
 #include "shared/resp.h"
@@ -49,8 +50,7 @@ typedef struct conn {
 typedef struct frontend {
     const vole_config_t *cfg;
     int ep, lfd;
-    void *zctx, *dealer, *monitor;
-    int zfd, mfd;
+    engine_link_t link;
     conn_t **slots;
     uint32_t nslots, *gens;
     uint32_t *free_slots;
@@ -270,7 +270,7 @@ static void s_send_batch(frontend_t *f) {
     f->seq++;
     proto_finish(&f->batch, f->batch_count);
     proto_set_seq(&f->batch, f->seq);
-    if (zmq_send(f->dealer, f->batch.data, f->batch.len, 0) < 0) {
+    if (zmq_send(f->link.dealer, f->batch.data, f->batch.len, 0) < 0) {
         log_warn("sending batch to engine: %s", zmq_strerror(errno));
         return;
     }
@@ -365,7 +365,7 @@ static void s_handle_reply(frontend_t *f, const char *data, size_t len) {
 static void s_drain_engine(frontend_t *f) {
     zmq_msg_t msg;
     zmq_msg_init(&msg);
-    while (zmq_msg_recv(&msg, f->dealer, ZMQ_DONTWAIT) >= 0)
+    while (zmq_msg_recv(&msg, f->link.dealer, ZMQ_DONTWAIT) >= 0)
         s_handle_reply(f, zmq_msg_data(&msg), zmq_msg_size(&msg));
     zmq_msg_close(&msg);
 }
@@ -374,31 +374,20 @@ static void s_send_hello(frontend_t *f) {
     buf_t b;
     buf_init(&b);
     proto_put_hello(&b, "frontend-resp", f->cfg->addr);
-    zmq_send(f->dealer, b.data, b.len, 0);
+    zmq_send(f->link.dealer, b.data, b.len, 0);
     buf_free(&b);
 }
 
 /* Connection events on the engine link: on (re)connect say hello; on loss drop every client
  * (their state lived in the dead engine) and forget batches in flight. */
 static void s_drain_monitor(frontend_t *f) {
-    for (;;) {
-        zmq_msg_t ev, addr;
-        zmq_msg_init(&ev);
-        if (zmq_msg_recv(&ev, f->monitor, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&ev);
-            return;
-        }
-        uint16_t event = 0;
-        if (zmq_msg_size(&ev) >= 2) memcpy(&event, zmq_msg_data(&ev), 2);
-        zmq_msg_close(&ev);
-        zmq_msg_init(&addr);
-        zmq_msg_recv(&addr, f->monitor, 0);
-        zmq_msg_close(&addr);
+    int event;
+    while ((event = engine_link_event(&f->link))) {
         if (event == ZMQ_EVENT_CONNECTED) {
             log_notice("connected to engine");
             f->engine_up = 1;
             s_send_hello(f);
-        } else if (event == ZMQ_EVENT_DISCONNECTED) {
+        } else {
             log_warn("engine connection lost; closing %lld client connections", f->nconns);
             f->engine_up = 0;
             for (uint32_t s = 0; s < f->nslots; s++)
@@ -409,13 +398,6 @@ static void s_drain_monitor(frontend_t *f) {
             f->inflight = 0;
         }
     }
-}
-
-static int s_zmq_readable(void *sock) {
-    int events = 0;
-    size_t sz = sizeof events;
-    zmq_getsockopt(sock, ZMQ_EVENTS, &events, &sz);
-    return events & ZMQ_POLLIN;
 }
 
 /* ---------- setup ---------- */
@@ -461,35 +443,6 @@ static int s_listen(frontend_t *f) {
     return 0;
 }
 
-static int s_engine_link(frontend_t *f) {
-    f->zctx = zmq_ctx_new();
-    f->dealer = zmq_socket(f->zctx, ZMQ_DEALER);
-    char rid[64];
-    snprintf(rid, sizeof rid, "resp-%d-%lld", (int)getpid(), (long long)now_us());
-    zmq_setsockopt(f->dealer, ZMQ_ROUTING_ID, rid, strlen(rid));
-    int zero = 0, ivl = 20, ivlmax = 200;
-    zmq_setsockopt(f->dealer, ZMQ_SNDHWM, &zero, sizeof zero);
-    zmq_setsockopt(f->dealer, ZMQ_RCVHWM, &zero, sizeof zero);
-    zmq_setsockopt(f->dealer, ZMQ_LINGER, &zero, sizeof zero);
-    zmq_setsockopt(f->dealer, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
-    zmq_setsockopt(f->dealer, ZMQ_RECONNECT_IVL_MAX, &ivlmax, sizeof ivlmax);
-    char mon[96];
-    snprintf(mon, sizeof mon, "inproc://engine-link-monitor");
-    if (zmq_socket_monitor(f->dealer, mon, ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED) < 0)
-        return -1;
-    f->monitor = zmq_socket(f->zctx, ZMQ_PAIR);
-    if (zmq_connect(f->monitor, mon) < 0) return -1;
-    if (zmq_connect(f->dealer, f->cfg->engine_ep) < 0) {
-        log_warn("cannot connect to engine at %s: %s", f->cfg->engine_ep, zmq_strerror(errno));
-        return -1;
-    }
-    size_t sz = sizeof f->zfd;
-    zmq_getsockopt(f->dealer, ZMQ_FD, &f->zfd, &sz);
-    sz = sizeof f->mfd;
-    zmq_getsockopt(f->monitor, ZMQ_FD, &f->mfd, &sz);
-    return 0;
-}
-
 static void s_heartbeat(frontend_t *f, int64_t *next) {
     int64_t now = mono_us();
     if (f->hb_fd < 0 || now < *next) return;
@@ -499,13 +452,7 @@ static void s_heartbeat(frontend_t *f, int64_t *next) {
 }
 
 int frontend_resp_main(const vole_config_t *cfg) {
-    int lvl = log_level_parse(cfg->loglevel);
-    log_init("frontend-resp", lvl < 0 ? LOG_NOTICE : lvl);
-    struct sigaction sa = {0};
-    sa.sa_handler = s_on_term;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    role_init("frontend-resp", cfg->loglevel, s_on_term);
 
     frontend_t *f = calloc(1, sizeof *f);
     if (!f) abort();
@@ -524,15 +471,15 @@ int frontend_resp_main(const vole_config_t *cfg) {
     f->qbuf_limit = cfg->client_query_buffer_limit;
     buf_init(&f->batch);
 
-    if (s_listen(f) < 0 || s_engine_link(f) < 0) return 1;
+    if (s_listen(f) < 0 || engine_link_open(&f->link, cfg->engine_ep, "resp") < 0) return 1;
     f->ep = epoll_create1(EPOLL_CLOEXEC);
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
     epoll_ctl(f->ep, EPOLL_CTL_ADD, f->lfd, &ev);
     static int zmark, mmark;
     ev.data.ptr = &zmark;
-    epoll_ctl(f->ep, EPOLL_CTL_ADD, f->zfd, &ev);
+    epoll_ctl(f->ep, EPOLL_CTL_ADD, f->link.zfd, &ev);
     ev.data.ptr = &mmark;
-    epoll_ctl(f->ep, EPOLL_CTL_ADD, f->mfd, &ev);
+    epoll_ctl(f->ep, EPOLL_CTL_ADD, f->link.mfd, &ev);
     log_notice("ready to accept connections on %s", f->laddr);
 
     struct epoll_event evs[256];
@@ -543,7 +490,7 @@ int frontend_resp_main(const vole_config_t *cfg) {
         if (f->inflight >= f->max_inflight) {
             /* wait for the engine only: client input piles up in the kernel meanwhile and
              * is read in one go afterwards, which makes the next batch bigger */
-            zmq_pollitem_t items[2] = {{f->dealer, 0, ZMQ_POLLIN, 0}, {f->monitor, 0, ZMQ_POLLIN, 0}};
+            zmq_pollitem_t items[2] = {{f->link.dealer, 0, ZMQ_POLLIN, 0}, {f->link.monitor, 0, ZMQ_POLLIN, 0}};
             int rc = zmq_poll(items, 2, 200);
             if (rc < 0 && errno != EINTR) break;
             s_drain_monitor(f);
@@ -551,7 +498,7 @@ int frontend_resp_main(const vole_config_t *cfg) {
             continue;
         }
         int timeout = 200;
-        if (s_zmq_readable(f->dealer) || s_zmq_readable(f->monitor)) timeout = 0;
+        if (engine_link_readable(f->link.dealer) || engine_link_readable(f->link.monitor)) timeout = 0;
         int n = epoll_wait(f->ep, evs, 256, timeout);
         if (n < 0 && errno != EINTR) break;
         for (int i = 0; i < n; i++) {
@@ -579,10 +526,7 @@ int frontend_resp_main(const vole_config_t *cfg) {
     for (uint32_t s = 0; s < f->nslots; s++)
         if (f->slots[s]) s_conn_close(f, f->slots[s], 1);
     s_send_batch(f);
-    zmq_socket_monitor(f->dealer, NULL, 0);
-    zmq_close(f->monitor);
-    zmq_close(f->dealer);
-    zmq_ctx_term(f->zctx);
+    engine_link_close(&f->link);
     /* free everything, so a leak checker run on the frontend reports only real leaks */
     close(f->ep);
     resp_parser_free(&f->parser);

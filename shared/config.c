@@ -52,6 +52,7 @@ static const char *const s_policies[] = {"volatile-lru",    "allkeys-lru",    "v
 static const char *const s_debug_modes[] = {"no", "yes", "local", NULL};
 static const char *const s_yesno[] = {"yes", "no", NULL};
 static const char *const s_fsync_modes[] = {"always", "everysec", "no", NULL};
+static const char *const s_catchup_modes[] = {"skip", "once", NULL};
 
 #define F(field) offsetof(vole_config_t, field), sizeof(((vole_config_t *)0)->field)
 #define NOF 0, 0
@@ -66,7 +67,7 @@ static const setting_t s_settings[] = {
     {"bind", "HOST...", S_BIND, NOF, 0, 0, NULL, "127.0.0.1",
      "redis.conf compatibility: sets the host of addr (the first address given)", 0},
     {"dir", "DIR", S_STR, F(dir), 0, 0, NULL, ".", "data directory, created if missing", 0},
-    {"roles", "LIST", S_STR, F(roles), 0, 0, NULL, "engine,frontend-resp,persister",
+    {"roles", "LIST", S_STR, F(roles), 0, 0, NULL, "engine,frontend-resp,persister,scheduler",
      "comma-separated roles the supervisor starts, each as its own process", 0},
     {"loglevel", "LEVEL", S_LOGLEVEL, F(loglevel), 0, 0, NULL, "notice",
      "debug, verbose, notice or warning", 0},
@@ -117,6 +118,26 @@ static const setting_t s_settings[] = {
      0},
     {"watchdog-ms", "MS", S_INT, F(watchdog_ms), 100, INT_MAX, NULL, "15000",
      "a child process silent (no heartbeat) this long is killed and restarted", 0},
+    {"cron-timezone", "ZONE", S_STR, F(cron_timezone), 0, 0, NULL, "UTC",
+     "time zone cron expressions are read in (a tz database name like Europe/Paris)", 0},
+    {"cron-catchup", "skip|once", S_ENUM, F(cron_catchup), 0, 0, s_catchup_modes, "skip",
+     "runs a cron job missed while Vole was down: skip them, or run once at start", 0},
+    {"webhook-timeout-ms", "MS", S_INT, F(webhook_timeout_ms), 10, 600000, NULL, "5000",
+     "time limit of one webhook delivery attempt", 0},
+    {"webhook-retries", "N", S_INT, F(webhook_retries), 0, 100, NULL, "5",
+     "retries after a failed webhook delivery before it goes to the failed list", 0},
+    {"webhook-retry-base-ms", "MS", S_INT, F(webhook_retry_base_ms), 1, 3600000, NULL, "1000",
+     "delay before the first webhook retry; doubles at each retry (with jitter, at most 5 min)", 0},
+    {"webhook-max-inflight", "N", S_INT, F(webhook_max_inflight), 1, 10000, NULL, "64",
+     "webhook HTTP requests the scheduler runs at once", 0},
+    {"webhook-queue-max", "N", S_INT, F(webhook_queue_max), 1, 10000000, NULL, "10000",
+     "webhook deliveries the scheduler holds in memory; more wait in the engine's outbox", 0},
+    {"webhook-outbox-max", "N", S_LL, F(webhook_outbox_max), 1, LLONG_MAX, NULL, "100000",
+     "undelivered webhook events the engine keeps; past it the oldest are dropped", 0},
+    {"webhook-outbox-max-bytes", "SIZE", S_MEM, F(webhook_outbox_max_bytes), 1024, LLONG_MAX,
+     NULL, "64mb", "the same bound in bytes", 0},
+    {"cron-time-scale", "N", S_INT, F(cron_time_scale), 1, 3600, NULL, "1",
+     "tests only: the scheduler's cron clock runs N times faster from its start", 1},
     {"engine", "ENDPOINT", S_STR, F(engine_ep), 0, 0, NULL, "ipc://<run-dir>/engine.sock",
      "ZeroMQ endpoint of the engine, bound by the engine, connected to by frontends", 0},
     {"run-dir", "DIR", S_STR, F(run_dir), 0, 0, NULL, "<dir>/run",
@@ -249,7 +270,7 @@ static int s_join_addr(vole_config_t *c, const char *host, long long port, char 
 
 void config_defaults(vole_config_t *c) {
     memset(c, 0, sizeof *c);
-    snprintf(c->roles, sizeof c->roles, "engine,frontend-resp,persister");
+    snprintf(c->roles, sizeof c->roles, "engine,frontend-resp,persister,scheduler");
     c->hb_fd = -1;
     snprintf(c->addr, sizeof c->addr, "127.0.0.1:7379");
     snprintf(c->dir, sizeof c->dir, ".");
@@ -271,6 +292,16 @@ void config_defaults(vole_config_t *c) {
     snprintf(c->appenddirname, sizeof c->appenddirname, "appendonlydir");
     snprintf(c->snapshot, sizeof c->snapshot, "dump.vdb");
     snprintf(c->snapshot_interval, sizeof c->snapshot_interval, "0");
+    snprintf(c->cron_timezone, sizeof c->cron_timezone, "UTC");
+    snprintf(c->cron_catchup, sizeof c->cron_catchup, "skip");
+    c->cron_time_scale = 1;
+    c->webhook_timeout_ms = 5000;
+    c->webhook_retries = 5;
+    c->webhook_retry_base_ms = 1000;
+    c->webhook_max_inflight = 64;
+    c->webhook_queue_max = 10000;
+    c->webhook_outbox_max = 100000;
+    c->webhook_outbox_max_bytes = 64LL << 20;
 }
 
 int config_set(vole_config_t *c, const char *name, int argc, char **argv, char *err,

@@ -44,6 +44,17 @@ typedef struct vole_config {
     char cpu_affinity[128]; /* CPUs for the engine and frontends: auto, none or a list */
     /* supervisor */
     int watchdog_ms;       /* a child silent this long is considered hung and restarted */
+    /* scheduler: cron jobs and webhook delivery (DESIGN.md §7) */
+    char cron_timezone[64];   /* zone cron expressions are read in (default UTC) */
+    char cron_catchup[8];     /* skip | once: runs missed while Vole was down */
+    int cron_time_scale;      /* tests: the scheduler's cron clock runs this many times faster */
+    int webhook_timeout_ms;   /* one delivery attempt's time limit */
+    int webhook_retries;      /* attempts after the first before a delivery counts as failed */
+    int webhook_retry_base_ms; /* first retry delay; doubles each time, with jitter */
+    int webhook_max_inflight; /* concurrent HTTP requests */
+    int webhook_queue_max;    /* deliveries the scheduler holds (queued + in flight + waiting) */
+    long long webhook_outbox_max;       /* engine: undelivered events kept (records) */
+    long long webhook_outbox_max_bytes; /* engine: and bytes */
 } vole_config_t;
 
 void config_defaults(vole_config_t *c);

@@ -9,6 +9,7 @@
 #include "frontend-resp/frontend_resp.h"
 #include "persister/aof.h"
 #include "persister/persister.h"
+#include "scheduler/scheduler.h"
 #include "shared/affinity.h"
 #include "shared/config.h"
 #include "supervisor/supervisor.h"
@@ -22,6 +23,7 @@ static const struct {
     {"engine", engine_main},
     {"frontend-resp", frontend_resp_main},
     {"persister", persister_main},
+    {"scheduler", scheduler_main},
 };
 
 /* Tools run as subcommands of the one binary: `vole check-aof ...`. */

@@ -33,7 +33,7 @@ static void test_defaults(void **state) {
     config_defaults(&c);
     assert_string_equal(c.addr, "127.0.0.1:7379");
     assert_string_equal(c.dir, ".");
-    assert_string_equal(c.roles, "engine,frontend-resp,persister");
+    assert_string_equal(c.roles, "engine,frontend-resp,persister,scheduler");
     assert_string_equal(c.role, "");
     assert_string_equal(c.loglevel, "notice");
     assert_string_equal(c.logfile, "");
