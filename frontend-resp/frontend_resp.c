@@ -21,6 +21,7 @@
 #include "shared/buf.h"
 #include "shared/config.h"
 #include "shared/log.h"
+#include "shared/net.h"
 #include "shared/proto.h"
 #include "shared/resp.h"
 #include "shared/util.h"
@@ -49,6 +50,7 @@ typedef struct conn {
 typedef struct frontend {
     const vole_config_t *cfg;
     int ep, lfd;
+    net_engine_link_t link;
     void *zctx, *dealer, *monitor;
     int zfd, mfd;
     conn_t **slots;
@@ -105,21 +107,6 @@ static void s_conn_close(frontend_t *f, conn_t *c, int tell_engine) {
     f->nconns--;
 }
 
-static void s_fmt_addr(const struct sockaddr_storage *ss, char *dst, size_t cap) {
-    char host[INET6_ADDRSTRLEN] = "?";
-    int port = 0;
-    if (ss->ss_family == AF_INET) {
-        const struct sockaddr_in *a = (const void *)ss;
-        inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
-        port = ntohs(a->sin_port);
-    } else if (ss->ss_family == AF_INET6) {
-        const struct sockaddr_in6 *a = (const void *)ss;
-        inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
-        port = ntohs(a->sin6_port);
-    }
-    snprintf(dst, cap, "%s:%d", host, port);
-}
-
 static void s_set_events(frontend_t *f, conn_t *c, int want_write) {
     if (c->want_write == want_write) return;
     struct epoll_event ev = {.events = EPOLLIN | (want_write ? EPOLLOUT : 0), .data.ptr = c};
@@ -153,7 +140,7 @@ static void s_accept(frontend_t *f) {
         c->fd = fd;
         buf_init(&c->in);
         buf_init(&c->out);
-        s_fmt_addr(&ss, c->addr, sizeof c->addr);
+        net_fmt_addr(&ss, c->addr, sizeof c->addr);
         f->slots[slot] = c;
         f->nconns++;
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
@@ -371,34 +358,19 @@ static void s_drain_engine(frontend_t *f) {
 }
 
 static void s_send_hello(frontend_t *f) {
-    buf_t b;
-    buf_init(&b);
-    proto_put_hello(&b, "frontend-resp", f->cfg->addr);
-    zmq_send(f->dealer, b.data, b.len, 0);
-    buf_free(&b);
+    net_engine_link_hello(&f->link, "frontend-resp", f->cfg->addr);
 }
 
 /* Connection events on the engine link: on (re)connect say hello; on loss drop every client
  * (their state lived in the dead engine) and forget batches in flight. */
 static void s_drain_monitor(frontend_t *f) {
-    for (;;) {
-        zmq_msg_t ev, addr;
-        zmq_msg_init(&ev);
-        if (zmq_msg_recv(&ev, f->monitor, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&ev);
-            return;
-        }
-        uint16_t event = 0;
-        if (zmq_msg_size(&ev) >= 2) memcpy(&event, zmq_msg_data(&ev), 2);
-        zmq_msg_close(&ev);
-        zmq_msg_init(&addr);
-        zmq_msg_recv(&addr, f->monitor, 0);
-        zmq_msg_close(&addr);
-        if (event == ZMQ_EVENT_CONNECTED) {
+    int event;
+    while ((event = net_engine_link_event(&f->link)) != 0) {
+        if (event == 1) {
             log_notice("connected to engine");
             f->engine_up = 1;
             s_send_hello(f);
-        } else if (event == ZMQ_EVENT_DISCONNECTED) {
+        } else if (event == -1) {
             log_warn("engine connection lost; closing %lld client connections", f->nconns);
             f->engine_up = 0;
             for (uint32_t s = 0; s < f->nslots; s++)
@@ -411,92 +383,26 @@ static void s_drain_monitor(frontend_t *f) {
     }
 }
 
-static int s_zmq_readable(void *sock) {
-    int events = 0;
-    size_t sz = sizeof events;
-    zmq_getsockopt(sock, ZMQ_EVENTS, &events, &sz);
-    return events & ZMQ_POLLIN;
-}
+static int s_zmq_readable(void *sock) { return net_zmq_readable(sock); }
 
 /* ---------- setup ---------- */
 
 static int s_listen(frontend_t *f) {
-    char host[128], port[16];
-    const char *colon = strrchr(f->cfg->addr, ':');
-    if (!colon) {
-        log_warn("bad --addr '%s' (want host:port)", f->cfg->addr);
-        return -1;
-    }
-    size_t hl = (size_t)(colon - f->cfg->addr);
-    if (hl >= sizeof host) hl = sizeof host - 1;
-    memcpy(host, f->cfg->addr, hl);
-    host[hl] = '\0';
-    if (host[0] == '[' && hl > 1 && host[hl - 1] == ']') {
-        memmove(host, host + 1, hl - 2);
-        host[hl - 2] = '\0';
-    }
-    snprintf(port, sizeof port, "%s", colon + 1);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE}, *res;
-    int rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
-    if (rc) {
-        log_warn("cannot resolve %s: %s", f->cfg->addr, gai_strerror(rc));
-        return -1;
-    }
-    int fd = socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 511) < 0) {
-        log_warn("cannot listen on %s: %s", f->cfg->addr, strerror(errno));
-        freeaddrinfo(res);
-        if (fd >= 0) close(fd);
-        return -1;
-    }
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
-    getsockname(fd, (struct sockaddr *)&ss, &sl);
-    s_fmt_addr(&ss, f->laddr, sizeof f->laddr);
-    freeaddrinfo(res);
-    f->lfd = fd;
-    return 0;
+    f->lfd = net_listen(f->cfg->addr, f->laddr, sizeof f->laddr);
+    return f->lfd < 0 ? -1 : 0;
 }
 
 static int s_engine_link(frontend_t *f) {
-    f->zctx = zmq_ctx_new();
-    f->dealer = zmq_socket(f->zctx, ZMQ_DEALER);
-    char rid[64];
-    snprintf(rid, sizeof rid, "resp-%d-%lld", (int)getpid(), (long long)now_us());
-    zmq_setsockopt(f->dealer, ZMQ_ROUTING_ID, rid, strlen(rid));
-    int zero = 0, ivl = 20, ivlmax = 200;
-    zmq_setsockopt(f->dealer, ZMQ_SNDHWM, &zero, sizeof zero);
-    zmq_setsockopt(f->dealer, ZMQ_RCVHWM, &zero, sizeof zero);
-    zmq_setsockopt(f->dealer, ZMQ_LINGER, &zero, sizeof zero);
-    zmq_setsockopt(f->dealer, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
-    zmq_setsockopt(f->dealer, ZMQ_RECONNECT_IVL_MAX, &ivlmax, sizeof ivlmax);
-    char mon[96];
-    snprintf(mon, sizeof mon, "inproc://engine-link-monitor");
-    if (zmq_socket_monitor(f->dealer, mon, ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED) < 0)
-        return -1;
-    f->monitor = zmq_socket(f->zctx, ZMQ_PAIR);
-    if (zmq_connect(f->monitor, mon) < 0) return -1;
-    if (zmq_connect(f->dealer, f->cfg->engine_ep) < 0) {
-        log_warn("cannot connect to engine at %s: %s", f->cfg->engine_ep, zmq_strerror(errno));
-        return -1;
-    }
-    size_t sz = sizeof f->zfd;
-    zmq_getsockopt(f->dealer, ZMQ_FD, &f->zfd, &sz);
-    sz = sizeof f->mfd;
-    zmq_getsockopt(f->monitor, ZMQ_FD, &f->mfd, &sz);
+    if (net_engine_link_open(&f->link, f->cfg->engine_ep, "resp") < 0) return -1;
+    f->zctx = f->link.ctx;
+    f->dealer = f->link.dealer;
+    f->monitor = f->link.monitor;
+    f->zfd = f->link.zfd;
+    f->mfd = f->link.mfd;
     return 0;
 }
 
-static void s_heartbeat(frontend_t *f, int64_t *next) {
-    int64_t now = mono_us();
-    if (f->hb_fd < 0 || now < *next) return;
-    ssize_t w = write(f->hb_fd, ".", 1);
-    (void)w;
-    *next = now + 200000;
-}
+static void s_heartbeat(frontend_t *f, int64_t *next) { net_heartbeat(f->hb_fd, next); }
 
 int frontend_resp_main(const vole_config_t *cfg) {
     int lvl = log_level_parse(cfg->loglevel);
@@ -579,10 +485,7 @@ int frontend_resp_main(const vole_config_t *cfg) {
     for (uint32_t s = 0; s < f->nslots; s++)
         if (f->slots[s]) s_conn_close(f, f->slots[s], 1);
     s_send_batch(f);
-    zmq_socket_monitor(f->dealer, NULL, 0);
-    zmq_close(f->monitor);
-    zmq_close(f->dealer);
-    zmq_ctx_term(f->zctx);
+    net_engine_link_close(&f->link);
     /* free everything, so a leak checker run on the frontend reports only real leaks */
     close(f->ep);
     resp_parser_free(&f->parser);

@@ -5,6 +5,7 @@
 #include <sys/prctl.h>
 
 #include "engine/engine.h"
+#include "frontend-http/frontend_http.h"
 #include "frontend-resp/frontend_resp.h"
 #include "shared/affinity.h"
 #include "shared/config.h"
@@ -18,6 +19,7 @@ static const struct {
 } s_roles[] = {
     {"engine", engine_main},
     {"frontend-resp", frontend_resp_main},
+    {"frontend-http", frontend_http_main},
 };
 #define NROLES (sizeof s_roles / sizeof s_roles[0])
 
