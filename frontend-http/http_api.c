@@ -554,6 +554,26 @@ static int rd_scan(hapi_t *a, hjob_t *j, buf_t *body) {
     return 200;
 }
 
+/* Whether text is a number in JSON's grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+static int s_is_json_number(const char *p, size_t n) {
+    size_t i = 0;
+    if (i < n && p[i] == '-') i++;
+    if (i >= n || !isdigit((unsigned char)p[i])) return 0;
+    if (p[i] == '0') i++;
+    else while (i < n && isdigit((unsigned char)p[i])) i++;
+    if (i < n && p[i] == '.') {
+        if (++i >= n || !isdigit((unsigned char)p[i])) return 0;
+        while (i < n && isdigit((unsigned char)p[i])) i++;
+    }
+    if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+        i++;
+        if (i < n && (p[i] == '+' || p[i] == '-')) i++;
+        if (i >= n || !isdigit((unsigned char)p[i])) return 0;
+        while (i < n && isdigit((unsigned char)p[i])) i++;
+    }
+    return i == n && n < 40;
+}
+
 /* Parses INFO-style text ("# Section" headers, "name:value" lines) into JSON: an object per
  * section when sections is set, else one flat object. Integers and decimals become numbers. */
 static void s_info_json(buf_t *body, const char *p, size_t n, int sections) {
@@ -587,12 +607,7 @@ static void s_info_json(buf_t *body, const char *p, size_t n, int sections) {
                 buf_append_str(body, ":");
                 const char *val = colon + 1;
                 size_t vl = ll - (size_t)(colon + 1 - p);
-                long long iv;
-                double dv;
-                if (str_to_ll(val, vl, &iv)) json_ll(body, iv);
-                else if (vl && vl < 40 && (isdigit((unsigned char)val[0]) || val[0] == '-') &&
-                         str_to_d(val, vl, &dv) && isfinite(dv))
-                    buf_append(body, val, vl);
+                if (s_is_json_number(val, vl)) buf_append(body, val, vl);
                 else json_bytes(body, val, vl);
             }
         }

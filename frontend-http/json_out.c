@@ -7,6 +7,7 @@
 #include "shared/util.h"
 
 int json_utf8_valid(const char *s, size_t n) {
+    if (n == 0) return 1;
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
     while (p < end) {
         unsigned c = *p;
