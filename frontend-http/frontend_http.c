@@ -481,6 +481,7 @@ static void s_timers(hfront_t *f) {
             }
             continue;
         }
+        if (c->hp.paused) c->req_start_ms = now; /* waiting for us, not for the client */
         if (c->req_start_ms && now - c->req_start_ms > f->cfg->http_request_timeout_ms) {
             /* slowloris: the request did not arrive in time */
             c->req_start_ms = 0;

@@ -96,6 +96,11 @@ static int s_on_hvalue(http_parser *p, const char *at, size_t n) {
 static int s_on_headers_complete(http_parser *p) {
     hparse_t *hp = s_hp(p);
     if (hp->in_value) s_header_done(hp);
+    if (p->http_major != 1) {
+        s_fail(hp, 505, "HTTP version not supported");
+        http_parser_pause(p, 1);
+        return 0;
+    }
     if ((p->flags & F_CONTENTLENGTH) && p->content_length > hp->max_body) {
         s_fail(hp, 413, "request body too large");
         http_parser_pause(p, 1); /* stop before reading the body */
