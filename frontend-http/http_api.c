@@ -104,8 +104,7 @@ static long s_decode(buf_t *scratch, const char *p, size_t n, int plus_space, si
         char c = p[i];
         if (c == '%') {
             int h, l;
-            if (i + 2 >= n + 0 && i + 2 > n - 1 + 1) return -1;
-            if (i + 2 >= n + 1 || (h = s_hexval((unsigned char)p[i + 1])) < 0 ||
+            if (i + 2 >= n || (h = s_hexval((unsigned char)p[i + 1])) < 0 ||
                 (l = s_hexval((unsigned char)p[i + 2])) < 0)
                 return -1;
             buf_put_u8(scratch, (uint8_t)(h << 4 | l));
