@@ -23,13 +23,12 @@
 #include "frontend-http/resp3.h"
 #include "shared/buf.h"
 #include "shared/config.h"
+#include "shared/conn_table.h"
 #include "shared/log.h"
 #include "shared/net.h"
 #include "shared/proto.h"
 #include "shared/util.h"
 
-#define SLOT_BITS 18
-#define SLOT_MASK ((1u << SLOT_BITS) - 1)
 #define READ_CHUNK (64 * 1024)
 #define BATCH_SOFT_MAX (8 * 1024 * 1024)
 #define MAX_JOBS_PER_CONN 256              /* pipelined requests waiting; stop reading past it */
@@ -60,8 +59,7 @@ typedef struct {
     hapi_t api;
     int ep, lfd;
     net_engine_link_t link;
-    hconn_t **slots;
-    uint32_t nslots, *gens, *free_slots, nfree;
+    conn_table_t conns;
     char laddr[64];
     buf_t batch;
     uint32_t batch_count, seq, reset_seq;
@@ -76,10 +74,7 @@ static void s_on_term(int sig) { (void)sig, s_stop = 1; }
 /* ---------- connections ---------- */
 
 static hconn_t *s_conn_get(hfront_t *f, uint32_t id) {
-    uint32_t slot = id & SLOT_MASK;
-    if (slot >= f->nslots) return NULL;
-    hconn_t *c = f->slots[slot];
-    return c && c->id == id ? c : NULL;
+    return conn_table_get(&f->conns, id);
 }
 
 static void s_batch_rec(hfront_t *f) {
@@ -94,9 +89,7 @@ static void s_conn_close(hfront_t *f, hconn_t *c, int tell_engine) {
     }
     epoll_ctl(f->ep, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
-    uint32_t slot = c->id & SLOT_MASK;
-    f->slots[slot] = NULL;
-    f->free_slots[f->nfree++] = slot;
+    conn_table_del(&f->conns, c->id);
     while (c->head) {
         hjob_t *j = c->head;
         c->head = j->next;
@@ -298,7 +291,7 @@ static void s_accept(hfront_t *f) {
             if (errno != EAGAIN && errno != EINTR) log_warn("accept: %s", strerror(errno));
             return;
         }
-        if (f->api.conns >= f->cfg->maxclients || f->nfree == 0) {
+        if (f->api.conns >= f->cfg->maxclients || f->conns.nfree == 0) {
             static const char err[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: "
                                       "application/json\r\nContent-Length: 41\r\nConnection: "
                                       "close\r\n\r\n{\"error\":\"max number of clients reached\"}";
@@ -311,9 +304,7 @@ static void s_accept(hfront_t *f) {
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         hconn_t *c = calloc(1, sizeof *c);
         if (!c) abort();
-        uint32_t slot = f->free_slots[--f->nfree];
-        f->gens[slot] = (f->gens[slot] + 1) & ((1u << (32 - SLOT_BITS)) - 1);
-        c->id = (f->gens[slot] << SLOT_BITS) | slot;
+        c->id = conn_table_add(&f->conns, c);
         c->fd = fd;
         buf_init(&c->in);
         buf_init(&c->out);
@@ -324,7 +315,6 @@ static void s_accept(hfront_t *f) {
                     s_on_head, s_on_request);
         net_fmt_addr(&ss, c->addr, sizeof c->addr);
         c->last_active_ms = now_ms();
-        f->slots[slot] = c;
         f->api.conns++;
         f->api.conns_total++;
         c->events = EPOLLIN | EPOLLRDHUP;
@@ -455,8 +445,8 @@ static void s_drain_monitor(hfront_t *f) {
         } else if (ev == -1) {
             log_warn("engine connection lost; closing %lld HTTP connections", f->api.conns);
             f->engine_up = f->api.engine_up = 0;
-            for (uint32_t s = 0; s < f->nslots; s++)
-                if (f->slots[s]) s_conn_close(f, f->slots[s], 0);
+            for (uint32_t s = 0; s < f->conns.nslots; s++)
+                if (f->conns.conns[s]) s_conn_close(f, f->conns.conns[s], 0);
             buf_clear(&f->batch);
             f->batch_count = 0;
             f->reset_seq = f->seq;
@@ -469,8 +459,8 @@ static void s_drain_monitor(hfront_t *f) {
 
 static void s_timers(hfront_t *f) {
     int64_t now = now_ms();
-    for (uint32_t s = 0; s < f->nslots; s++) {
-        hconn_t *c = f->slots[s];
+    for (uint32_t s = 0; s < f->conns.nslots; s++) {
+        hconn_t *c = f->conns.conns[s];
         if (!c) continue;
         if (c->sse) {
             if (now - c->last_sse_ms >= f->cfg->http_sse_heartbeat_ms && c->head &&
@@ -527,13 +517,7 @@ int frontend_http_main(const vole_config_t *cfg) {
     int hb_fd = cfg->hb_fd;
     if (hb_fd >= 0) fcntl(hb_fd, F_SETFL, fcntl(hb_fd, F_GETFL) | O_NONBLOCK);
     f->max_inflight = cfg->batches_in_flight > 0 ? cfg->batches_in_flight : 1;
-    f->nslots = (uint32_t)(cfg->maxclients + 1 < (long long)SLOT_MASK ? cfg->maxclients + 1 : SLOT_MASK);
-    f->slots = calloc(f->nslots, sizeof *f->slots);
-    f->gens = calloc(f->nslots, sizeof *f->gens);
-    f->free_slots = malloc(f->nslots * sizeof *f->free_slots);
-    if (!f->slots || !f->gens || !f->free_slots) abort();
-    for (uint32_t i = 0; i < f->nslots; i++) f->free_slots[i] = f->nslots - 1 - i;
-    f->nfree = f->nslots;
+    conn_table_init(&f->conns, cfg->maxclients);
     buf_init(&f->batch);
 
     f->lfd = net_listen(addr, f->laddr, sizeof f->laddr);
@@ -601,15 +585,13 @@ int frontend_http_main(const vole_config_t *cfg) {
 
     log_notice("HTTP frontend shutting down: closing %lld connections", f->api.conns);
     close(f->lfd);
-    for (uint32_t s = 0; s < f->nslots; s++)
-        if (f->slots[s]) s_conn_close(f, f->slots[s], 1);
+    for (uint32_t s = 0; s < f->conns.nslots; s++)
+        if (f->conns.conns[s]) s_conn_close(f, f->conns.conns[s], 1);
     s_send_batch(f);
     net_engine_link_close(&f->link);
     close(f->ep);
     buf_free(&f->batch);
-    free(f->slots);
-    free(f->gens);
-    free(f->free_slots);
+    conn_table_free(&f->conns);
     free(f);
     return 0;
 }

@@ -20,14 +20,13 @@
 
 #include "shared/buf.h"
 #include "shared/config.h"
+#include "shared/conn_table.h"
 #include "shared/log.h"
 #include "shared/net.h"
 #include "shared/proto.h"
 #include "shared/resp.h"
 #include "shared/util.h"
 
-#define SLOT_BITS 18
-#define SLOT_MASK ((1u << SLOT_BITS) - 1)
 #define READ_CHUNK (64 * 1024)
 #define BATCH_SOFT_MAX (8 * 1024 * 1024) /* stop reading more this iteration past this */
 /* A subscriber that does not read its messages is dropped past this much queued output
@@ -35,7 +34,7 @@
 #define PUBSUB_OUT_HARD_LIMIT ((size_t)32 * 1024 * 1024)
 
 typedef struct conn {
-    uint32_t id; /* generation << SLOT_BITS | slot: what the engine knows us by */
+    uint32_t id; /* from the connection table: what the engine knows us by */
     int fd;
     buf_t in;
     buf_t out;
@@ -53,10 +52,7 @@ typedef struct frontend {
     net_engine_link_t link;
     void *zctx, *dealer, *monitor;
     int zfd, mfd;
-    conn_t **slots;
-    uint32_t nslots, *gens;
-    uint32_t *free_slots;
-    uint32_t nfree;
+    conn_table_t conns;
     long long nconns;
     char laddr[64];
     resp_parser_t parser;
@@ -80,10 +76,7 @@ static void s_on_term(int sig) { (void)sig, s_stop = 1; }
 /* ---------- connections ---------- */
 
 static conn_t *s_conn_get(frontend_t *f, uint32_t id) {
-    uint32_t slot = id & SLOT_MASK;
-    if (slot >= f->nslots) return NULL;
-    conn_t *c = f->slots[slot];
-    return c && c->id == id ? c : NULL;
+    return conn_table_get(&f->conns, id);
 }
 
 static void s_batch_begin_if_empty(frontend_t *f) {
@@ -98,9 +91,7 @@ static void s_conn_close(frontend_t *f, conn_t *c, int tell_engine) {
     }
     epoll_ctl(f->ep, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
-    uint32_t slot = c->id & SLOT_MASK;
-    f->slots[slot] = NULL;
-    f->free_slots[f->nfree++] = slot;
+    conn_table_del(&f->conns, c->id);
     buf_free(&c->in);
     buf_free(&c->out);
     free(c);
@@ -123,7 +114,7 @@ static void s_accept(frontend_t *f) {
             if (errno != EAGAIN && errno != EINTR) log_warn("accept: %s", strerror(errno));
             return;
         }
-        if (f->nconns >= f->maxclients || f->nfree == 0) {
+        if (f->nconns >= f->maxclients || f->conns.nfree == 0) {
             static const char err[] = "-ERR max number of clients reached\r\n";
             ssize_t w = write(fd, err, sizeof err - 1);
             (void)w;
@@ -134,14 +125,11 @@ static void s_accept(frontend_t *f) {
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         conn_t *c = calloc(1, sizeof *c);
         if (!c) abort();
-        uint32_t slot = f->free_slots[--f->nfree];
-        f->gens[slot] = (f->gens[slot] + 1) & ((1u << (32 - SLOT_BITS)) - 1);
-        c->id = (f->gens[slot] << SLOT_BITS) | slot;
+        c->id = conn_table_add(&f->conns, c);
         c->fd = fd;
         buf_init(&c->in);
         buf_init(&c->out);
         net_fmt_addr(&ss, c->addr, sizeof c->addr);
-        f->slots[slot] = c;
         f->nconns++;
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
         epoll_ctl(f->ep, EPOLL_CTL_ADD, fd, &ev);
@@ -373,8 +361,8 @@ static void s_drain_monitor(frontend_t *f) {
         } else if (event == -1) {
             log_warn("engine connection lost; closing %lld client connections", f->nconns);
             f->engine_up = 0;
-            for (uint32_t s = 0; s < f->nslots; s++)
-                if (f->slots[s]) s_conn_close(f, f->slots[s], 0);
+            for (uint32_t s = 0; s < f->conns.nslots; s++)
+                if (f->conns.conns[s]) s_conn_close(f, f->conns.conns[s], 0);
             buf_clear(&f->batch);
             f->batch_count = 0;
             f->reset_seq = f->seq;
@@ -419,12 +407,7 @@ int frontend_resp_main(const vole_config_t *cfg) {
     f->hb_fd = cfg->hb_fd;
     if (f->hb_fd >= 0) fcntl(f->hb_fd, F_SETFL, fcntl(f->hb_fd, F_GETFL) | O_NONBLOCK);
     f->max_inflight = cfg->batches_in_flight > 0 ? cfg->batches_in_flight : 1;
-    f->nslots = (uint32_t)(cfg->maxclients + 1 < (long long)SLOT_MASK ? cfg->maxclients + 1 : SLOT_MASK);
-    f->slots = calloc(f->nslots, sizeof *f->slots);
-    f->gens = calloc(f->nslots, sizeof *f->gens);
-    f->free_slots = malloc(f->nslots * sizeof *f->free_slots);
-    for (uint32_t i = 0; i < f->nslots; i++) f->free_slots[i] = f->nslots - 1 - i;
-    f->nfree = f->nslots;
+    conn_table_init(&f->conns, cfg->maxclients);
     resp_parser_init(&f->parser, cfg->proto_max_bulk_len);
     f->maxclients = cfg->maxclients;
     f->qbuf_limit = cfg->client_query_buffer_limit;
@@ -482,17 +465,15 @@ int frontend_resp_main(const vole_config_t *cfg) {
 
     log_notice("frontend shutting down: closing %lld connections", f->nconns);
     close(f->lfd);
-    for (uint32_t s = 0; s < f->nslots; s++)
-        if (f->slots[s]) s_conn_close(f, f->slots[s], 1);
+    for (uint32_t s = 0; s < f->conns.nslots; s++)
+        if (f->conns.conns[s]) s_conn_close(f, f->conns.conns[s], 1);
     s_send_batch(f);
     net_engine_link_close(&f->link);
     /* free everything, so a leak checker run on the frontend reports only real leaks */
     close(f->ep);
     resp_parser_free(&f->parser);
     buf_free(&f->batch);
-    free(f->slots);
-    free(f->gens);
-    free(f->free_slots);
+    conn_table_free(&f->conns);
     free(f->touched);
     free(f);
     return 0;

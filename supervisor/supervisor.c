@@ -636,6 +636,10 @@ int supervisor_main(const vole_config_t *cfg, int argc, char **argv,
     snprintf(roles, sizeof roles, "%s", cfg->roles);
     if (cfg->http_addr[0] && !s_role_listed(cfg->roles, "frontend-http"))
         snprintf(roles + strlen(roles), sizeof roles - strlen(roles), ",frontend-http");
+    if (!cfg->http_addr[0] && s_role_listed(cfg->roles, "frontend-http")) {
+        log_warn("roles lists frontend-http but http-addr is not set");
+        return 1;
+    }
     if (s_parse_roles(s, roles, known_roles) < 0) return 1;
 
     if (s_mkdirs(cfg->dir, 0700) < 0) {
