@@ -65,7 +65,6 @@ typedef struct {
     uint32_t batch_count, seq, reset_seq;
     int inflight, max_inflight;
     int engine_up;
-    hconn_t *cur; /* connection whose input is being parsed */
 } hfront_t;
 
 static volatile sig_atomic_t s_stop;
@@ -242,7 +241,8 @@ static int s_on_request(void *ud, hreq_t *r) {
         c->last_sse_ms = now_ms();
         return 1;
     }
-    return j->close_after;
+    /* nothing after a request that closes the connection is read */
+    return j->close_after || !j->keep_alive;
 }
 
 static void s_feed(hfront_t *f, hconn_t *c) {
@@ -406,7 +406,6 @@ static void s_handle_reply(hfront_t *f, const char *data, size_t len) {
     const char *p;
     size_t n;
     int r;
-    uint32_t last = 0;
     while ((r = proto_reply_next(&it, &id, &flags, &p, &n)) == 1) {
         hconn_t *c = s_conn_get(f, id);
         if (!c) continue;
@@ -419,7 +418,6 @@ static void s_handle_reply(hfront_t *f, const char *data, size_t len) {
             s_conn_close(f, c, 1);
             continue;
         }
-        if (id != last) last = id;
         if (c->out.len > c->out_pos) s_write(f, c);
         else if (c->close_after && !s_waiting(c)) s_conn_close(f, c, 1);
         else s_update_events(f, c);

@@ -11,18 +11,15 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from lib.http_util import read_response, start_vole_http  # noqa: E402
+from lib.http_util import http_instance, read_response  # noqa: E402
 from lib.vole_proc import recv_until_closed, wait_until  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def h():
-    s = start_vole_http(["--http-max-body", "4096", "--http-max-header", "2048",
+    yield from http_instance(["--http-max-body", "4096", "--http-max-header", "2048",
                          "--http-request-timeout-ms", "700", "--http-idle-timeout-ms", "1500",
                          "--http-cors-origin", "https://app.example"])
-    yield s
-    rc = s.stop()
-    assert rc == 0, s.vole.log_tail()
 
 
 def status_of(resp):
@@ -240,3 +237,14 @@ def test_blocking_command_then_identity_change_waits(h):
     assert len(parts) == 2
     assert body_of(b"HTTP/1.1 " + parts[0]) == {"result": None}
     assert body_of(b"HTTP/1.1 " + parts[1]) == {"dbsize": 0}
+
+
+def test_nothing_after_connection_close_runs(h):
+    """Pipelined requests after one with Connection: close are not executed."""
+    body = b'{"value":"1"}'
+    put = (b"PUT /api/v1/keys/after-close HTTP/1.1\r\nContent-Length: %d\r\n\r\n%s"
+           % (len(body), body))
+    data = h.raw(b"GET /api/v1/dbsize HTTP/1.1\r\nConnection: close\r\n\r\n" + put,
+                 until_closed=True)
+    assert data.count(b"HTTP/1.1 ") == 1
+    assert h.get("/api/v1/keys/after-close")[0] == 404

@@ -11,16 +11,13 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from lib.http_util import http_ready, start_vole_http  # noqa: E402
+from lib.http_util import http_instance, http_ready  # noqa: E402
 from lib.vole_proc import wait_until  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def h():
-    s = start_vole_http()
-    yield s
-    rc = s.stop()
-    assert rc == 0, s.vole.log_tail()
+    yield from http_instance()
 
 
 def metrics(h):

@@ -10,17 +10,14 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from lib.http_util import start_vole_http  # noqa: E402
+from lib.http_util import http_instance  # noqa: E402
 from lib.vole_proc import wait_until  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def h():
-    s = start_vole_http(["--notify-keyspace-events", "KEA", "--http-sse-heartbeat-ms", "300",
+    yield from http_instance(["--notify-keyspace-events", "KEA", "--http-sse-heartbeat-ms", "300",
                          "--http-sse-max-buffer", "1mb"])
-    yield s
-    rc = s.stop()
-    assert rc == 0, s.vole.log_tail()
 
 
 @pytest.fixture

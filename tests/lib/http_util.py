@@ -101,3 +101,12 @@ def start_vole_http(extra_args=(), ready_path="/ready", attempts=3):
         last = RuntimeError(f"HTTP API on port {port} not ready\n{v.log_tail()}")
         v.stop()
     raise last
+
+
+def http_instance(extra_args=()):
+    """Generator for a module fixture: yields a started VoleHttp, then checks it stops cleanly
+    (a crash during the module shows up as a non-zero exit)."""
+    s = start_vole_http(extra_args)
+    yield s
+    rc = s.stop()
+    assert rc == 0, s.vole.log_tail()
