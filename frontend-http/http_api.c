@@ -1331,29 +1331,32 @@ static int s_match(rctx_t *x, const char *path) {
 
 /* ===================== identity ===================== */
 
-void hapi_identity(const hreq_t *r, buf_t *out) {
+/* The identity of a parsed request: credentials, namespace and database as the prefix
+ * commands will send them (the decoded ?db= value, the last one when repeated). */
+static void s_identity(const rctx_t *x, buf_t *out) {
+    const hreq_t *r = x->r;
     buf_clear(out);
     if (r->has_auth) buf_append(out, r->auth.data, r->auth.len);
     buf_put_u8(out, 0);
     if (r->has_ns) {
         buf_append_str(out, "ns:");
         buf_append(out, r->ns.data, r->ns.len);
+        buf_put_u8(out, 0);
     }
-    /* ?db= is read from the raw target: identity is computed before routing */
-    const char *u = r->url.data;
-    size_t n = r->url.len;
-    const char *q = u ? memchr(u, '?', n) : NULL;
-    while (q && q < u + n) {
-        q++;
-        if ((size_t)(u + n - q) >= 3 && memcmp(q, "db=", 3) == 0) {
-            const char *e = q + 3;
-            while (e < u + n && *e != '&' && *e != '#') e++;
-            buf_append_str(out, "db:");
-            buf_append(out, q + 3, (size_t)(e - q - 3));
-            break;
-        }
-        q = memchr(q, '&', (size_t)(u + n - q));
+    size_t n;
+    const char *db = s_q(x, "db", &n);
+    if (db) {
+        buf_append_str(out, "db:");
+        buf_append(out, db, n);
     }
+}
+
+void hapi_identity(const hreq_t *r, buf_t *out) {
+    rctx_t x = {.r = (hreq_t *)r};
+    buf_init(&x.scratch);
+    if (s_parse_target(&x) < 0) x.nq = 0; /* the request fails in routing anyway */
+    s_identity(&x, out);
+    buf_free(&x.scratch);
 }
 
 /* AUTH from the Authorization header: "Bearer <password>" -> AUTH password; "Basic b64" ->
@@ -1466,7 +1469,7 @@ void hapi_route(hapi_t *a, hreq_t *r, hjob_t *j, buf_t *identity) {
     }
     buf_t id;
     buf_init(&id);
-    hapi_identity(r, &id);
+    s_identity(&x, &id);
     if (id.len != identity->len || memcmp(id.data, identity->data, id.len) != 0) {
         j->reopen = 1;
         buf_clear(identity);

@@ -265,6 +265,12 @@ static void test_identity_prefix(void **state) {
     assert_int_equal(j->reopen, 1);
     assert_int_equal(j->nprefix, 0);
     hjob_free(j);
+    /* the identity reads the decoded query, as the prefix does */
+    j = s_route("GET /api/v1/dbsize?d%62=5", "", &id);
+    assert_int_equal(j->reopen, 1);
+    s_cmd(j, 0, cmd, sizeof cmd);
+    assert_string_equal(cmd, "SELECT 5");
+    hjob_free(j);
     /* a bad SELECT is the engine's error */
     j = s_route("GET /api/v1/dbsize?db=99", "", &id);
     s_feed(j, "-ERR DB index is out of range\r\n");
