@@ -74,7 +74,9 @@ static void s_delete_expired(engine_t *e, db_t *db, const char *key, size_t len)
 }
 
 int db_expire_if_needed(engine_t *e, db_t *db, const char *key, size_t len) {
-    if (dict_size(db->expires) == 0) return 0;
+    /* while loading, the effects being replayed decide: a key whose time passed may still be
+     * extended or read by a later effect, and its removal is recorded after loading */
+    if (dict_size(db->expires) == 0 || e->loading) return 0;
     int64_t when = db_get_expire(db, key, len);
     if (when < 0 || e->now_ms <= when) return 0;
     s_delete_expired(e, db, key, len);
@@ -224,6 +226,7 @@ static void s_sample_cb(void *priv, dict_entry_t *de) {
 }
 
 void db_active_expire(engine_t *e, int64_t budget_us) {
+    if (e->loading) return; /* see db_expire_if_needed */
     int64_t start = mono_us();
     int64_t now = now_ms();
     for (int i = 0; i < e->cfg.databases; i++) {

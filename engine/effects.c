@@ -8,6 +8,7 @@
 
 #include "engine/effects.h"
 #include "engine/effects_backlog.h"
+#include "engine/streams.h"
 #include "shared/log.h"
 
 static effects_t *s_fx(engine_t *e) {
@@ -208,3 +209,16 @@ int effects_unit_decode(const char *p, size_t len, effects_visit_fn *visit, void
     if (args != argv) free(args);
     return rc;
 }
+
+/* ---------- the effect stream as a provider for consumers ---------- */
+
+static uint64_t s_last(engine_t *e) { return effects_last_seq(e); }
+
+static void s_acked(engine_t *e, frontend_t *fe, uint64_t seq, uint64_t flags) {
+    if ((flags & STREAM_ACK_F_DURABLE) && !strcmp(fe->role, "persister")) engine_on_durable(e, seq);
+}
+
+static const stream_provider_t s_provider = {STREAM_EFFECTS, "effect", effects_oldest_seq, s_last,
+                                             effects_get, s_acked};
+
+__attribute__((constructor)) static void s_register(void) { streams_register(&s_provider); }

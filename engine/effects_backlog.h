@@ -34,6 +34,9 @@ void effects_free(engine_t *e);
  * replication backlog). */
 size_t effects_memory(engine_t *e);
 
+/* The persister reports everything <= seq fsynced (engine.c releases held replies). */
+void engine_on_durable(engine_t *e, uint64_t seq);
+
 /* Decodes one unit, calling visit for each command; returns 0, -1 when malformed, -2 when
  * visit returned < 0. With visit NULL it only validates. */
 typedef int effects_visit_fn(void *ctx, int dbid, int argc, const proto_arg_t *argv);

@@ -19,6 +19,7 @@
 #include "engine/monitor.h"
 #include "engine/multi.h"
 #include "engine/pubsub.h"
+#include "engine/streams.h"
 #include "engine/tracking.h"
 #include "shared/config.h"
 #include "shared/log.h"
@@ -109,6 +110,17 @@ static frontend_t *s_frontend_find(engine_t *e, const char *rid, size_t rlen) {
     return NULL;
 }
 
+static void s_load_abort(engine_t *e, const char *why);
+
+/* A reply message held back (appendfsync always) until the effects it acknowledges are on
+ * disk; sent in order with everything after it to the same frontend. */
+struct parked_msg {
+    struct parked_msg *next;
+    char *data;
+    size_t len;
+    uint64_t need_seq;
+};
+
 static void s_frontend_drop(engine_t *e, frontend_t *fe) {
     dict_iter_t it;
     dict_entry_t *de;
@@ -121,6 +133,14 @@ static void s_frontend_drop(engine_t *e, frontend_t *fe) {
             break;
         }
     }
+    streams_drop(e, fe);
+    if (e->load_owner == fe) s_load_abort(e, "the persister went away");
+    while (fe->parked_head) {
+        struct parked_msg *pm = fe->parked_head;
+        fe->parked_head = pm->next;
+        free(pm->data);
+        free(pm);
+    }
     dict_destroy(&fe->clients);
     buf_free(&fe->out);
     free(fe->pushing);
@@ -128,6 +148,49 @@ static void s_frontend_drop(engine_t *e, frontend_t *fe) {
 }
 
 static void s_zfree(void *data, void *hint) { (void)hint, free(data); }
+
+
+/* Sends an encoded message (ownership of data passes to ZeroMQ); 0, or -1 if fe is gone. */
+static int s_send_owned(engine_t *e, frontend_t *fe, char *data, size_t len) {
+    zmq_msg_t msg;
+    zmq_msg_init_data(&msg, data, len, s_zfree, NULL);
+    if (zmq_send(e->router, fe->routing_id, fe->routing_len, ZMQ_SNDMORE) < 0 ||
+        zmq_msg_send(&msg, e->router, 0) < 0) {
+        zmq_msg_close(&msg);
+        if (errno == EHOSTUNREACH) {
+            if (!fe->gone)
+                log_notice("%s (%.*s) is gone; dropping its clients", fe->role,
+                           (int)fe->routing_len, fe->routing_id);
+            fe->gone = 1;
+        }
+        return -1;
+    }
+    return 0;
+}
+
+int engine_send_to(engine_t *e, frontend_t *fe, const void *data, size_t len) {
+    if (fe->gone || fe->internal) return -1;
+    char *copy = malloc(len ? len : 1);
+    if (!copy) abort();
+    memcpy(copy, data, len);
+    return s_send_owned(e, fe, copy, len);
+}
+
+static void s_release_parked(engine_t *e, frontend_t *fe) {
+    while (fe->parked_head && fe->parked_head->need_seq <= e->durable_seq && !fe->gone) {
+        struct parked_msg *pm = fe->parked_head;
+        fe->parked_head = pm->next;
+        if (!fe->parked_head) fe->parked_tail = NULL;
+        s_send_owned(e, fe, pm->data, pm->len);
+        free(pm);
+    }
+}
+
+void engine_on_durable(engine_t *e, uint64_t seq) {
+    if (seq <= e->durable_seq) return;
+    e->durable_seq = seq;
+    for (frontend_t *fe = e->frontends; fe; fe = fe->next) s_release_parked(e, fe);
+}
 
 /* Sends fe's pending records as one message; REPLY_BATCH answers a batch (always sent, even
  * empty, because the frontend counts batches in flight), PUSH carries unsolicited records. */
@@ -145,17 +208,19 @@ static void s_flush(engine_t *e, frontend_t *fe, uint8_t type, uint32_t seq) {
     size_t len;
     char *data = buf_detach(&fe->out, &len);
     e->stats.total_net_output_bytes += (long long)len;
-    zmq_msg_t msg;
-    zmq_msg_init_data(&msg, data, len, s_zfree, NULL);
-    if (zmq_send(e->router, fe->routing_id, fe->routing_len, ZMQ_SNDMORE) < 0 ||
-        zmq_msg_send(&msg, e->router, 0) < 0) {
-        zmq_msg_close(&msg);
-        if (errno == EHOSTUNREACH) {
-            log_notice("frontend %s (%.*s) is gone; dropping its clients", fe->role,
-                       (int)fe->routing_len, fe->routing_id);
-            s_frontend_drop(e, fe);
-        }
+    /* appendfsync always: nothing leaves before the effects written so far are on disk
+     * (and nothing overtakes a held message) */
+    uint64_t need = effects_last_seq(e);
+    if (e->cfg.fsync_always && (fe->parked_head || need > e->durable_seq)) {
+        struct parked_msg *pm = malloc(sizeof *pm);
+        if (!pm) abort();
+        *pm = (struct parked_msg){NULL, data, len, need};
+        if (fe->parked_tail) fe->parked_tail->next = pm;
+        else fe->parked_head = pm;
+        fe->parked_tail = pm;
+        return;
     }
+    s_send_owned(e, fe, data, len);
 }
 
 static void s_send_config(engine_t *e, frontend_t *fe) {
@@ -245,7 +310,9 @@ void engine_execute(engine_t *e, client_t *c, int argc, const proto_arg_t *argv)
         reply_error(c, "DEBUG command not allowed. If the enable-debug-command option is set to "
                        "\"local\", you can run it from a local connection, otherwise you need to "
                        "set this option in the configuration file, and then restart the server.");
-    } else if ((cmd->flagbits & CMD_DENYOOM) &&
+    } else if (e->loading && c != e->loader && !(cmd->flagbits & CMD_LOADING)) {
+        reply_error(c, "-LOADING Redis is loading the dataset in memory");
+    } else if ((cmd->flagbits & CMD_DENYOOM) && c != e->loader &&
                (e->oom_recheck ? (e->oom_recheck = 0, e->oom = engine_enforce_maxmemory(e) < 0)
                                : e->oom)) {
         reply_error(c, "-OOM command not allowed when used memory > 'maxmemory'.");
@@ -355,7 +422,136 @@ static void s_exec_batch(engine_t *e, frontend_t *fe, const char *data, size_t l
     }
     fe->answering = 0;
     tracking_broadcast_flush(e); /* BCAST invalidations, once per batch */
+    streams_pump(e);             /* the persister gets the batch's effects at once */
     s_flush(e, fe, MSG_REPLY_BATCH, seq);
+}
+
+/* ---------- loading (the persister streams the data in) ---------- */
+
+static void s_load_ack(engine_t *e, frontend_t *fe, int ok, const char *err) {
+    buf_t b;
+    buf_init(&b);
+    proto_put_ctl(&b, MSG_LOAD_ACK, (uint8_t)ok, e->load_seq, 0, err, err ? strlen(err) : 0);
+    engine_send_to(e, fe, b.data, b.len);
+    buf_free(&b);
+}
+
+/* Forgets a half-done load: the next persister starts again from nothing. */
+static void s_load_abort(engine_t *e, const char *why) {
+    log_warn("loading aborted (%s); the data loaded so far is dropped", why);
+    e->load_owner = NULL;
+    e->load_seq = 0;
+    e->loaded_units = 0;
+    db_flush(e, -1);
+}
+
+static void s_on_load(engine_t *e, frontend_t *fe, const char *data, size_t len) {
+    if (len < PROTO_HEADER_SIZE + 1) {
+        log_warn("dropping a malformed load message from %s", fe->role);
+        return;
+    }
+    uint8_t kind = (uint8_t)data[PROTO_HEADER_SIZE];
+    if (!e->loading) {
+        s_load_ack(e, fe, 0, "the engine is not loading");
+        return;
+    }
+    if (e->load_owner && e->load_owner != fe) {
+        s_load_ack(e, fe, 0, "another persister is loading the engine");
+        return;
+    }
+    if (!e->load_owner) {
+        e->load_owner = fe;
+        e->loading_start_ms = now_ms();
+        e->load_seq = 0;
+        e->loaded_units = 0;
+    }
+    char err[512];
+    switch (kind) {
+    case LOAD_SNAPSHOT: {
+        uint8_t unused;
+        uint64_t a, b;
+        const char *path;
+        size_t plen;
+        if (proto_get_ctl(data, len, &unused, &a, &b, &path, &plen) < 0 || plen == 0 ||
+            plen >= 4096) {
+            s_load_ack(e, fe, 0, "malformed snapshot load request");
+            return;
+        }
+        char file[4096];
+        memcpy(file, path, plen);
+        file[plen] = '\0';
+        uint64_t seq = 0;
+        if (engine_load_snapshot(e, file, &seq, err, sizeof err) < 0) {
+            db_flush(e, -1);
+            s_load_ack(e, fe, 0, err);
+            return;
+        }
+        e->load_seq = seq;
+        s_load_ack(e, fe, 1, NULL);
+        return;
+    }
+    case LOAD_UNITS: {
+        proto_seqrec_iter_t it;
+        uint8_t k;
+        uint64_t seq;
+        const char *p;
+        size_t plen;
+        int rc;
+        if (proto_seqrec_iter_init(&it, data, len, &k) < 0) {
+            s_load_ack(e, fe, 0, "malformed load message");
+            return;
+        }
+        e->now_ms = now_ms();
+        while ((rc = proto_seqrec_next(&it, &seq, &p, &plen)) == 1) {
+            if (e->load_seq && seq != e->load_seq + 1) {
+                snprintf(err, sizeof err, "effect %llu follows %llu: a gap in the data",
+                         (unsigned long long)seq, (unsigned long long)e->load_seq);
+                s_load_ack(e, fe, 0, err);
+                return;
+            }
+            if (engine_apply_unit(e, p, plen, err, sizeof err) < 0) {
+                char msg[700];
+                snprintf(msg, sizeof msg, "effect %llu: %s", (unsigned long long)seq, err);
+                s_load_ack(e, fe, 0, msg);
+                return;
+            }
+            e->load_seq = seq;
+            e->loaded_units++;
+        }
+        if (rc < 0) {
+            s_load_ack(e, fe, 0, "malformed load message");
+            return;
+        }
+        s_load_ack(e, fe, 1, NULL);
+        return;
+    }
+    case LOAD_DONE: {
+        e->loading = 0;
+        e->load_owner = NULL;
+        effects_set_seq(e, e->load_seq);
+        e->durable_seq = e->load_seq;
+        e->now_ms = now_ms();
+        long long keys = 0;
+        for (int i = 0; i < e->ndbs; i++) keys += (long long)dict_size(e->dbs[i].keys);
+        log_notice("data loaded: %lld keys, %lld effects replayed, at effect %llu, in %lld ms",
+                   keys, e->loaded_units, (unsigned long long)e->load_seq,
+                   (long long)(now_ms() - e->loading_start_ms));
+        s_load_ack(e, fe, 1, NULL);
+        return;
+    }
+    case LOAD_FAIL: {
+        uint8_t unused;
+        uint64_t a, b;
+        const char *why;
+        size_t wlen;
+        if (proto_get_ctl(data, len, &unused, &a, &b, &why, &wlen) < 0) wlen = 0;
+        snprintf(err, sizeof err, "the persister cannot load the data: %.*s", (int)wlen, why);
+        s_load_abort(e, err);
+        return;
+    }
+    default:
+        s_load_ack(e, fe, 0, "unknown load message");
+    }
 }
 
 static void s_on_message(engine_t *e, const char *rid, size_t rlen, const char *data, size_t len) {
@@ -380,8 +576,30 @@ static void s_on_message(engine_t *e, const char *rid, size_t rlen, const char *
             if (o != fe && strcmp(o->role, fe->role) == 0 && strcmp(o->instance, fe->instance) == 0)
                 s_frontend_drop(e, o);
         }
-        log_verbose("frontend %s/%s connected", fe->role, fe->instance);
-        s_send_config(e, fe);
+        log_verbose("%s/%s connected", fe->role, fe->instance);
+        if (strcmp(fe->role, "persister") && strcmp(fe->role, "scheduler") &&
+            strcmp(fe->role, "replicator")) {
+            s_send_config(e, fe);
+        } else {
+            /* a consumer (persister, scheduler, replicator): where the data stands */
+            buf_t b;
+            buf_init(&b);
+            uint64_t flags = (e->loading ? 0 : ENGINE_F_LOADED) |
+                             (e->loading && !e->load_owner ? ENGINE_F_WANTS_LOAD : 0) |
+                             (e->cfg.fsync_always ? ENGINE_F_FSYNC_ALWAYS : 0);
+            proto_put_ctl(&b, MSG_ENGINE_STATE, 0, effects_last_seq(e), flags, e->run_id, 40);
+            engine_send_to(e, fe, b.data, b.len);
+            buf_free(&b);
+        }
+        break;
+    case MSG_STREAM_SUB:
+        streams_on_sub(e, fe, data, len);
+        break;
+    case MSG_STREAM_ACK:
+        streams_on_ack(e, fe, data, len);
+        break;
+    case MSG_LOAD:
+        s_on_load(e, fe, data, len);
         break;
     case MSG_CMD_BATCH:
         s_exec_batch(e, fe, data, len, h.seq);
@@ -427,6 +645,13 @@ static int s_mkdirs(const char *path) {
     return mkdir(tmp, 0700) == 0 || errno == EEXIST ? 0 : -1;
 }
 
+static int s_has_role(const char *roles, const char *role) {
+    size_t n = strlen(role);
+    for (const char *p = roles; (p = strstr(p, role)); p += n)
+        if ((p == roles || p[-1] == ',') && (p[n] == '\0' || p[n] == ',')) return 1;
+    return 0;
+}
+
 int engine_main(const vole_config_t *vc) {
     log_init("engine", log_level_parse(vc->loglevel) < 0 ? LOG_NOTICE : log_level_parse(vc->loglevel));
     engine_config_t cfg;
@@ -443,6 +668,9 @@ int engine_main(const vole_config_t *vc) {
     snprintf(cfg.dir, sizeof cfg.dir, "%s", vc->dir);
     snprintf(cfg.run_dir, sizeof cfg.run_dir, "%s", vc->run_dir);
     snprintf(cfg.bind_addr, sizeof cfg.bind_addr, "%s", vc->addr);
+    cfg.fsync_always = !strcmp(vc->appendonly, "yes") && !strcmp(vc->appendfsync, "always");
+    /* with a persister among the roles, the data comes from it: wait until it loaded us */
+    cfg.wait_for_load = s_has_role(vc->roles, "persister");
 
     struct sigaction sa = {0};
     sa.sa_handler = s_on_term;
@@ -451,6 +679,7 @@ int engine_main(const vole_config_t *vc) {
     signal(SIGPIPE, SIG_IGN);
 
     engine_t *e = s_engine_new(&cfg);
+    e->loading = cfg.wait_for_load;
     if (config_init_notify_keyspace_events(vc->notify_keyspace_events) < 0) {
         log_warn("invalid notify-keyspace-events '%s'", vc->notify_keyspace_events);
         return 1;
@@ -536,9 +765,14 @@ int engine_main(const vole_config_t *vc) {
             s_on_message(e, zmq_msg_data(&rid), zmq_msg_size(&rid), zmq_msg_data(&body),
                          zmq_msg_size(&body));
         }
+        streams_pump(e);
         for (frontend_t *fe = e->frontends, *next; fe; fe = next) {
             next = fe->next;
             s_flush(e, fe, MSG_PUSH, 0);
+        }
+        for (frontend_t *fe = e->frontends, *next; fe; fe = next) {
+            next = fe->next;
+            if (fe->gone) s_frontend_drop(e, fe);
         }
     }
     log_notice("engine shutting down");

@@ -153,6 +153,10 @@ typedef struct frontend {
     size_t out_lenpos;
     int answering; /* a CMD_BATCH from this frontend is being executed */
     int internal;  /* the engine's own (the loader): nothing is ever sent to it */
+    int gone;      /* a send found it disconnected: dropped at the end of the loop turn */
+    /* appendfsync always: reply messages held until the persister has fsynced the effects
+     * they acknowledge (engine.c) */
+    struct parked_msg *parked_head, *parked_tail;
     struct frontend *next;
 } frontend_t;
 
@@ -367,6 +371,8 @@ typedef struct engine_config {
     int list_max_listpack_size, list_compress_depth;
     long long hll_sparse_max_bytes;
     int active_expire;
+    int fsync_always;  /* appendfsync always: replies wait for the persister's fsync */
+    int wait_for_load; /* a persister runs: start in the loading state until it loaded us */
     char dir[512];
     char run_dir[512];
     char bind_addr[128]; /* the RESP address, for INFO */
@@ -393,6 +399,10 @@ struct engine {
     void *effects;   /* the effect stream (engine/effects_backlog.h) */
     int loading;     /* replaying effects/snapshot: nothing is recorded, clients get -LOADING */
     client_t *loader; /* the internal client that replays effects */
+    uint64_t durable_seq; /* the persister has fsynced every effect up to this one */
+    long long loading_start_ms, loaded_units;
+    frontend_t *load_owner; /* the persister loading us */
+    uint64_t load_seq;      /* last effect sequence loaded so far */
     volatile int stop;
 };
 
@@ -424,6 +434,8 @@ void engine_send_frontend_config(engine_t *e);
 /* Replays one encoded effect unit (engine/effects.c) as the internal loader client; returns
  * 0, or -1 with err when the unit is malformed or a command in it fails (the data diverged). */
 int engine_apply_unit(engine_t *e, const char *p, size_t len, char *err, size_t errlen);
+/* Loads a snapshot file into the (empty, loading) engine; *seq gets its effect sequence. */
+int engine_load_snapshot(engine_t *e, const char *path, uint64_t *seq, char *err, size_t errlen);
 /* Executes one command for c (argv set); dispatch checks arity, lookup etc. */
 void engine_execute(engine_t *e, client_t *c, int argc, const proto_arg_t *argv);
 #endif

@@ -49,6 +49,8 @@ static const char *const s_policies[] = {"volatile-lru",    "allkeys-lru",    "v
                                          "volatile-ttl",    "noeviction",     NULL};
 
 static const char *const s_debug_modes[] = {"no", "yes", "local", NULL};
+static const char *const s_yesno[] = {"yes", "no", NULL};
+static const char *const s_fsync_modes[] = {"always", "everysec", "no", NULL};
 
 #define F(field) offsetof(vole_config_t, field), sizeof(((vole_config_t *)0)->field)
 #define NOF 0, 0
@@ -90,6 +92,22 @@ static const setting_t s_settings[] = {
      0},
     {"enable-debug-command", "no|yes|local", S_ENUM, F(enable_debug_command), 0, 0, s_debug_modes,
      "no", "whether DEBUG may run: never, always, or from local connections only (as Redis)", 0},
+    {"appendonly", "yes|no", S_ENUM, F(appendonly), 0, 0, s_yesno, "yes",
+     "keep an append-only file of every write (the persister role)", 0},
+    {"appendfsync", "POLICY", S_ENUM, F(appendfsync), 0, 0, s_fsync_modes, "everysec",
+     "always (a write is answered after it is on disk), everysec or no", 0},
+    {"appendfilename", "NAME", S_STR, F(appendfilename), 0, 0, NULL, "appendonly.aof",
+     "base name of the append-only files", 0},
+    {"appenddirname", "NAME", S_STR, F(appenddirname), 0, 0, NULL, "appendonlydir",
+     "directory inside dir holding the append-only files and their manifest", 0},
+    {"snapshot", "FILE", S_STR, F(snapshot), 0, 0, NULL, "dump.vdb",
+     "snapshot file name inside dir (SAVE, BGSAVE, SHUTDOWN SAVE, save rules)", 0},
+    {"dbfilename", "FILE", S_STR, F(snapshot), 0, 0, NULL, "dump.vdb",
+     "redis.conf compatibility: the same as snapshot", 0},
+    {"snapshot-interval", "DURATION", S_STR, F(snapshot_interval), 0, 0, NULL, "0",
+     "take a snapshot this often (seconds, or with s/m/h: 5m); 0 = only by save rules", 0},
+    {"save", "RULES", S_STR, F(save), 0, 0, NULL, "\"\"",
+     "Redis-style rules \"secs changes ...\": snapshot after secs if at least changes writes", 0},
     {"batches-in-flight", "N", S_INT, F(batches_in_flight), 1, 1024, NULL, "1",
      "command batches a frontend may have unanswered by the engine", 0},
     {"cpu-affinity", "CPUS", S_STR, F(cpu_affinity), 0, 0, NULL, "auto",
@@ -272,6 +290,12 @@ void config_defaults(vole_config_t *c) {
     c->http_idle_timeout_ms = 60000;
     c->http_sse_heartbeat_ms = 15000;
     c->http_sse_max_buffer = 32LL * 1024 * 1024;
+    snprintf(c->appendonly, sizeof c->appendonly, "yes");
+    snprintf(c->appendfsync, sizeof c->appendfsync, "everysec");
+    snprintf(c->appendfilename, sizeof c->appendfilename, "appendonly.aof");
+    snprintf(c->appenddirname, sizeof c->appenddirname, "appendonlydir");
+    snprintf(c->snapshot, sizeof c->snapshot, "dump.vdb");
+    snprintf(c->snapshot_interval, sizeof c->snapshot_interval, "0");
 }
 
 int config_set(vole_config_t *c, const char *name, int argc, char **argv, char *err,
@@ -281,7 +305,46 @@ int config_set(vole_config_t *c, const char *name, int argc, char **argv, char *
         s_err(err, errlen, "unknown setting '%s'", name);
         return -1;
     }
-    /* Only redis.conf's bind takes several addresses; everything else takes one value. */
+    if (!strcmp(s->name, "save")) {
+        /* as redis.conf: each save line adds rules, save "" removes them all; a flag may
+         * carry several rules in one argument ("--save '900 1 300 10'") */
+        char joined[sizeof c->save];
+        size_t jl = 0;
+        for (int i = 0; i < argc; i++)
+            jl += (size_t)snprintf(joined + jl, jl < sizeof joined ? sizeof joined - jl : 0,
+                                   "%s%s", i ? " " : "", argv[i]);
+        if (jl >= sizeof joined) {
+            s_err(err, errlen, "too many save rules");
+            return -1;
+        }
+        int n = 0;
+        char out[sizeof c->save] = "";
+        size_t ol = 0;
+        for (char *save_ptr = NULL, *tok = strtok_r(joined, " \t", &save_ptr); tok;
+             tok = strtok_r(NULL, " \t", &save_ptr), n++) {
+            long long v;
+            if (!s_parse_ll(tok, &v) || v < 0) {
+                s_err(err, errlen, "invalid value '%s' for 'save'", tok);
+                return -1;
+            }
+            ol += (size_t)snprintf(out + ol, sizeof out - ol, "%s%lld", ol ? " " : "", v);
+        }
+        if (n == 0) {
+            c->save[0] = '\0';
+            return 0;
+        }
+        if (n % 2) {
+            s_err(err, errlen, "save takes pairs of seconds and changes");
+            return -1;
+        }
+        size_t used = strlen(c->save);
+        if (used + 1 + ol >= sizeof c->save) {
+            s_err(err, errlen, "too many save rules");
+            return -1;
+        }
+        snprintf(c->save + used, sizeof c->save - used, "%s%s", used ? " " : "", out);
+        return 0;
+    }
     if (argc < 1 || (argc > 1 && s->kind != S_BIND)) {
         s_err(err, errlen, "'%s' takes exactly one value (got %d)", s->name, argc);
         return -1;

@@ -31,6 +31,14 @@ typedef struct vole_config {
     char maxmemory_policy[32];
     char enable_debug_command[8]; /* no | yes | local, as in Redis */
     char notify_keyspace_events[32]; /* Redis's class letters; "" = off (Redis's default) */
+    /* persistence (persister role; the engine reads what it must enforce) */
+    char appendonly[4];       /* yes | no */
+    char appendfsync[16];     /* always | everysec | no */
+    char appendfilename[256]; /* base name of the AOF files */
+    char appenddirname[256];  /* directory of the AOF files inside dir */
+    char snapshot[256];       /* snapshot file name inside dir (Redis's dbfilename) */
+    char snapshot_interval[32]; /* "0" = off, or a duration like 300, 5m, 1h */
+    char save[256];           /* Redis-style save rules "secs changes ...", "" = none */
     /* frontend */
     int batches_in_flight; /* CMD_BATCHes a frontend may have unanswered (default 1) */
     char cpu_affinity[128]; /* CPUs for the engine and frontends: auto, none or a list */

@@ -296,3 +296,61 @@ int proto_reply_next(proto_reply_iter_t *it, uint32_t *client, uint8_t *flags, c
     it->left--;
     return 1;
 }
+
+/* ---------- stream control and sequence-numbered records ---------- */
+
+void proto_put_ctl(buf_t *b, uint8_t type, uint8_t byte, uint64_t a, uint64_t c, const void *tail,
+                   size_t taillen) {
+    proto_begin(b, type);
+    buf_put_u8(b, byte);
+    buf_put_u64(b, a);
+    buf_put_u64(b, c);
+    if (taillen) buf_append(b, tail, taillen);
+    proto_finish(b, 1);
+}
+
+int proto_get_ctl(const void *data, size_t len, uint8_t *byte, uint64_t *a, uint64_t *c,
+                  const char **tail, size_t *taillen) {
+    const char *p = data;
+    if (len < PROTO_HEADER_SIZE + 17) return -1;
+    p += PROTO_HEADER_SIZE;
+    *byte = (uint8_t)p[0];
+    memcpy(a, p + 1, 8);
+    memcpy(c, p + 9, 8);
+    if (tail) *tail = p + 17;
+    if (taillen) *taillen = len - PROTO_HEADER_SIZE - 17;
+    return 0;
+}
+
+void proto_put_seqrec(buf_t *b, uint64_t seq, const void *p, uint32_t len) {
+    buf_put_u64(b, seq);
+    buf_put_u32(b, len);
+    buf_append(b, p, len);
+}
+
+int proto_seqrec_iter_init(proto_seqrec_iter_t *it, const void *data, size_t len, uint8_t *byte) {
+    proto_header_t h;
+    const char *why;
+    if (proto_header_parse(data, len, &h, &why) < 0 || len < PROTO_HEADER_SIZE + 1) return -1;
+    it->data = data;
+    it->len = len;
+    it->pos = PROTO_HEADER_SIZE + 1;
+    it->left = h.count;
+    *byte = (uint8_t)it->data[PROTO_HEADER_SIZE];
+    return 0;
+}
+
+int proto_seqrec_next(proto_seqrec_iter_t *it, uint64_t *seq, const char **p, size_t *plen) {
+    if (it->left == 0) return it->pos == it->len ? 0 : -1;
+    if (it->len - it->pos < 12) return -1;
+    uint32_t n;
+    memcpy(seq, it->data + it->pos, 8);
+    memcpy(&n, it->data + it->pos + 8, 4);
+    it->pos += 12;
+    if (n > it->len - it->pos) return -1;
+    *p = it->data + it->pos;
+    *plen = n;
+    it->pos += n;
+    it->left--;
+    return 1;
+}

@@ -28,7 +28,34 @@ enum {
     MSG_REPLY_BATCH = 3, /* engine -> frontend: reply records, answers one CMD_BATCH */
     MSG_PUSH = 4,        /* engine -> frontend: reply records not tied to a batch */
     MSG_CONFIG = 5,      /* engine -> frontend: settings frontends enforce (name, value) */
+    /* Streams (the effect stream, the webhook outbox...): a consumer (persister, replicator,
+     * scheduler) says FE_HELLO with its role like a frontend, then subscribes. The engine
+     * sends DATA while the consumer's unacknowledged bytes stay under a window (credit flow
+     * control); ACK returns credit and tells the engine what is done. */
+    MSG_STREAM_SUB = 6,  /* consumer -> engine: u8 stream, u64 from (first seq wanted; 0 = only
+                            what comes next), u64 unused */
+    MSG_STREAM_DATA = 7, /* engine -> consumer: u8 stream, count x (u64 seq, u32 len, bytes) */
+    MSG_STREAM_ACK = 8,  /* consumer -> engine: u8 stream, u64 seq (everything <= seq is done),
+                            u64 flags (STREAM_ACK_F_*) */
+    MSG_STREAM_GAP = 9,  /* engine -> consumer: u8 stream, u64 oldest seq still kept, u64 last:
+                            the requested start is no longer in the backlog */
+    MSG_ENGINE_STATE = 10, /* engine -> consumer after its hello: u8 stream 0, u64 last seq,
+                              u64 flags (ENGINE_F_*), then 40 bytes run id */
+    MSG_LOAD = 11,       /* persister -> engine: u8 kind (LOAD_*), then per kind (below) */
+    MSG_LOAD_ACK = 12,   /* engine -> persister: u8 ok, u64 last seq applied, u64 unused,
+                            then the error text when not ok */
+    MSG_SNAPSHOT_DONE = 13, /* engine -> persister: u8 ok, u64 seq, u64 unused, then the
+                               file path (ok) or the error text */
 };
+
+/* Stream ids. */
+enum { STREAM_EFFECTS = 1, STREAM_WEBHOOKS = 2, STREAM_MAX = 8 };
+enum { STREAM_ACK_F_DURABLE = 1 }; /* the persister: everything <= seq is fsynced */
+enum { ENGINE_F_LOADED = 1, ENGINE_F_WANTS_LOAD = 2, ENGINE_F_FSYNC_ALWAYS = 4 };
+/* MSG_LOAD kinds: SNAPSHOT (u16 len, path: the engine reads the file itself), UNITS (count x
+ * (u64 seq, u32 len, effect unit), as STREAM_DATA), DONE (u64 last seq: loading is over),
+ * FAIL (text: loading cannot go on; the engine stays in the loading state). */
+enum { LOAD_SNAPSHOT = 1, LOAD_UNITS = 2, LOAD_DONE = 3, LOAD_FAIL = 4 };
 
 /* Record kinds inside a CMD_BATCH. Opening and closing a connection travel in the batch so
  * they are ordered with the commands of that connection. */
@@ -133,4 +160,24 @@ int proto_reply_iter_init(proto_reply_iter_t *it, const void *data, size_t len,
 /* Returns 1 with the next record, 0 at the end, -1 when the message is malformed. */
 int proto_reply_next(proto_reply_iter_t *it, uint32_t *client, uint8_t *flags, const char **p,
                      size_t *len);
+
+/* --- stream control messages (SUB, ACK, GAP, ENGINE_STATE, LOAD_ACK, SNAPSHOT_DONE):
+ * u8 byte, u64 a, u64 b, then optional trailing bytes --- */
+void proto_put_ctl(buf_t *b, uint8_t type, uint8_t byte, uint64_t a, uint64_t c, const void *tail,
+                   size_t taillen);
+/* Returns 0 (tail/taillen may be NULL), or -1 when the message is too short. */
+int proto_get_ctl(const void *data, size_t len, uint8_t *byte, uint64_t *a, uint64_t *c,
+                  const char **tail, size_t *taillen);
+
+/* --- sequence-numbered records (STREAM_DATA, LOAD UNITS): after a u8 (stream or kind) --- */
+void proto_put_seqrec(buf_t *b, uint64_t seq, const void *p, uint32_t len);
+typedef struct {
+    const char *data;
+    size_t len, pos;
+    uint32_t left;
+} proto_seqrec_iter_t;
+/* Starts at the first record (after the header and the u8); -1 when the header is bad. */
+int proto_seqrec_iter_init(proto_seqrec_iter_t *it, const void *data, size_t len, uint8_t *byte);
+/* Returns 1 with the next record, 0 at the end, -1 when malformed. */
+int proto_seqrec_next(proto_seqrec_iter_t *it, uint64_t *seq, const char **p, size_t *plen);
 #endif

@@ -242,7 +242,7 @@ static void test_errors(void **state) {
     assert_int_equal(c.hz, 5);
 
     /* file errors name the file and line */
-    const char *path = s_write_file("hz 10\nsave 900 1\n");
+    const char *path = s_write_file("hz 10\nsave 900 1 300\n");
     assert_int_equal(config_load_file(&c, path, err, sizeof err), -1);
     assert_non_null(strstr(err, "line 2"));
     assert_non_null(strstr(err, "save"));
