@@ -419,7 +419,8 @@ static void s_handle_reply(hfront_t *f, const char *data, size_t len) {
             continue;
         }
         if (c->out.len > c->out_pos) s_write(f, c);
-        else if (c->close_after && !s_waiting(c)) s_conn_close(f, c, 1);
+        /* a client the engine closed (CLIENT KILL...) will not answer what is waiting */
+        else if (c->close_after && ((flags & REPLY_F_CLOSE) || !s_waiting(c))) s_conn_close(f, c, 1);
         else s_update_events(f, c);
     }
     if (r < 0) log_warn("malformed reply record from engine; rest of message dropped");

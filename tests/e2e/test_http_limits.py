@@ -248,3 +248,20 @@ def test_nothing_after_connection_close_runs(h):
                  until_closed=True)
     assert data.count(b"HTTP/1.1 ") == 1
     assert h.get("/api/v1/keys/after-close")[0] == 404
+
+
+def test_client_kill_of_blocked_http_client_closes_it(h):
+    """A killed engine client never answers its blocked command: the HTTP connection is closed
+    instead of hanging."""
+    s = socket.create_connection((h.host, h.port), timeout=10)
+    body = json.dumps(["BLPOP", "never", "0"]).encode()
+    s.sendall(b"POST /api/v1/command HTTP/1.1\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+    addr = "%s:%d" % s.getsockname()
+    r = h.vole.client(decode_responses=True)
+    assert wait_until(lambda: any(c["addr"] == addr and c["cmd"] == "blpop"
+                                  for c in r.client_list()), 5)
+    assert r.client_kill(addr) is True
+    r.close()
+    data, how = recv_until_closed(s, 5)
+    s.close()
+    assert how in ("eof", "reset")

@@ -181,3 +181,22 @@ def test_slow_reader_dropped_others_served(h, r):
     assert "vole_http_sse_dropped_total 1" in text
     fast.close()
     slow.close()
+
+
+def test_client_kill_ends_stream(h, r):
+    """An HTTP client is a client of the engine like any other: CLIENT KILL over RESP ends its
+    stream."""
+    st = Stream(h, "channels=killme")
+    st.blocks(1)
+    addr = "%s:%d" % st.s.getsockname()
+    assert any(c["addr"] == addr for c in r.client_list())
+    assert r.client_kill(addr) is True
+    st.s.settimeout(5)
+    rest = b""
+    while True:
+        chunk = st.s.recv(4096)
+        if not chunk:
+            break
+        rest += chunk
+    st.close()
+    assert wait_until(lambda: numsub(r, "killme") == 0, 5)
