@@ -338,9 +338,21 @@ static void s_respond(hapi_t *a, hjob_t *j, int status, const char *ctype, const
                       size_t n) {
     buf_t *b = &j->resp;
     buf_clear(b);
-    buf_printf(b, "HTTP/1.1 %d %s\r\nServer: vole\r\n", status, s_reason(status));
-    if (ctype) buf_printf(b, "Content-Type: %s\r\n", ctype);
-    buf_printf(b, "Content-Length: %zu\r\n", n);
+    /* appends rather than printf: this runs for every response */
+    char num[24];
+    buf_append_str(b, "HTTP/1.1 ");
+    buf_append(b, num, (size_t)ll_to_str(num, status));
+    buf_append_str(b, " ");
+    buf_append_str(b, s_reason(status));
+    buf_append_str(b, "\r\nServer: vole\r\n");
+    if (ctype) {
+        buf_append_str(b, "Content-Type: ");
+        buf_append_str(b, ctype);
+        buf_append_str(b, "\r\n");
+    }
+    buf_append_str(b, "Content-Length: ");
+    buf_append(b, num, (size_t)ll_to_str(num, (long long)n));
+    buf_append_str(b, "\r\n");
     if (!j->keep_alive) {
         buf_append_str(b, "Connection: close\r\n");
         j->close_after = 1;
