@@ -4,8 +4,10 @@
 set -euo pipefail
 
 BUILD_PKGS=(build-essential cmake pkg-config libzmq3-dev libczmq-dev libjansson-dev libzstd-dev
-            libssl-dev libcurl4-openssl-dev libcmocka-dev libjemalloc-dev libxxhash-dev libisal-dev)
-TEST_PKGS=(redis-server redis-tools python3 python3-pytest python3-redis python3-zmq)
+            libssl-dev libcurl4-openssl-dev libcmocka-dev libjemalloc-dev libxxhash-dev libisal-dev
+            libhttp-parser-dev)
+TEST_PKGS=(redis-server redis-tools python3 python3-pytest python3-redis python3-zmq
+           curl prometheus wrk clang)
 
 want=("${BUILD_PKGS[@]}")
 if [ "${1:-}" = "--test" ]; then want+=("${TEST_PKGS[@]}"); fi

@@ -395,6 +395,9 @@ static void s_exec_batch(engine_t *e, frontend_t *fe, const char *data, size_t l
             s_copy_field(c->addr, sizeof c->addr, r->s1, r->s1len);
             s_copy_field(c->laddr, sizeof c->laddr, r->s2, r->s2len);
             c->conn_flags = r->flags;
+            /* HTTP clients speak RESP3 from the start: the HTTP frontend turns RESP3's typed
+             * replies (maps, sets, doubles, nulls) into JSON */
+            if (r->flags & CONN_F_HTTP) c->resp = 3;
             break;
         case REC_CLOSE:
             if (c) client_free(e, c);

@@ -20,14 +20,13 @@
 
 #include "shared/buf.h"
 #include "shared/config.h"
-#include "shared/link.h"
+#include "shared/conn_table.h"
 #include "shared/log.h"
+#include "shared/net.h"
 #include "shared/proto.h"
 #include "shared/resp.h"
 #include "shared/util.h"
 
-#define SLOT_BITS 18
-#define SLOT_MASK ((1u << SLOT_BITS) - 1)
 #define READ_CHUNK (64 * 1024)
 #define BATCH_SOFT_MAX (8 * 1024 * 1024) /* stop reading more this iteration past this */
 /* A subscriber that does not read its messages is dropped past this much queued output
@@ -35,7 +34,7 @@
 #define PUBSUB_OUT_HARD_LIMIT ((size_t)32 * 1024 * 1024)
 
 typedef struct conn {
-    uint32_t id; /* generation << SLOT_BITS | slot: what the engine knows us by */
+    uint32_t id; /* from the connection table: what the engine knows us by */
     int fd;
     buf_t in;
     buf_t out;
@@ -50,11 +49,10 @@ typedef struct conn {
 typedef struct frontend {
     const vole_config_t *cfg;
     int ep, lfd;
-    engine_link_t link;
-    conn_t **slots;
-    uint32_t nslots, *gens;
-    uint32_t *free_slots;
-    uint32_t nfree;
+    net_engine_link_t link;
+    void *zctx, *dealer, *monitor;
+    int zfd, mfd;
+    conn_table_t conns;
     long long nconns;
     char laddr[64];
     resp_parser_t parser;
@@ -78,10 +76,7 @@ static void s_on_term(int sig) { (void)sig, s_stop = 1; }
 /* ---------- connections ---------- */
 
 static conn_t *s_conn_get(frontend_t *f, uint32_t id) {
-    uint32_t slot = id & SLOT_MASK;
-    if (slot >= f->nslots) return NULL;
-    conn_t *c = f->slots[slot];
-    return c && c->id == id ? c : NULL;
+    return conn_table_get(&f->conns, id);
 }
 
 static void s_batch_begin_if_empty(frontend_t *f) {
@@ -96,28 +91,11 @@ static void s_conn_close(frontend_t *f, conn_t *c, int tell_engine) {
     }
     epoll_ctl(f->ep, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
-    uint32_t slot = c->id & SLOT_MASK;
-    f->slots[slot] = NULL;
-    f->free_slots[f->nfree++] = slot;
+    conn_table_del(&f->conns, c->id);
     buf_free(&c->in);
     buf_free(&c->out);
     free(c);
     f->nconns--;
-}
-
-static void s_fmt_addr(const struct sockaddr_storage *ss, char *dst, size_t cap) {
-    char host[INET6_ADDRSTRLEN] = "?";
-    int port = 0;
-    if (ss->ss_family == AF_INET) {
-        const struct sockaddr_in *a = (const void *)ss;
-        inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
-        port = ntohs(a->sin_port);
-    } else if (ss->ss_family == AF_INET6) {
-        const struct sockaddr_in6 *a = (const void *)ss;
-        inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
-        port = ntohs(a->sin6_port);
-    }
-    snprintf(dst, cap, "%s:%d", host, port);
 }
 
 static void s_set_events(frontend_t *f, conn_t *c, int want_write) {
@@ -136,7 +114,7 @@ static void s_accept(frontend_t *f) {
             if (errno != EAGAIN && errno != EINTR) log_warn("accept: %s", strerror(errno));
             return;
         }
-        if (f->nconns >= f->maxclients || f->nfree == 0) {
+        if (f->nconns >= f->maxclients || f->conns.nfree == 0) {
             static const char err[] = "-ERR max number of clients reached\r\n";
             ssize_t w = write(fd, err, sizeof err - 1);
             (void)w;
@@ -147,14 +125,11 @@ static void s_accept(frontend_t *f) {
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         conn_t *c = calloc(1, sizeof *c);
         if (!c) abort();
-        uint32_t slot = f->free_slots[--f->nfree];
-        f->gens[slot] = (f->gens[slot] + 1) & ((1u << (32 - SLOT_BITS)) - 1);
-        c->id = (f->gens[slot] << SLOT_BITS) | slot;
+        c->id = conn_table_add(&f->conns, c);
         c->fd = fd;
         buf_init(&c->in);
         buf_init(&c->out);
-        s_fmt_addr(&ss, c->addr, sizeof c->addr);
-        f->slots[slot] = c;
+        net_fmt_addr(&ss, c->addr, sizeof c->addr);
         f->nconns++;
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
         epoll_ctl(f->ep, EPOLL_CTL_ADD, fd, &ev);
@@ -270,7 +245,7 @@ static void s_send_batch(frontend_t *f) {
     f->seq++;
     proto_finish(&f->batch, f->batch_count);
     proto_set_seq(&f->batch, f->seq);
-    if (zmq_send(f->link.dealer, f->batch.data, f->batch.len, 0) < 0) {
+    if (zmq_send(f->dealer, f->batch.data, f->batch.len, 0) < 0) {
         log_warn("sending batch to engine: %s", zmq_strerror(errno));
         return;
     }
@@ -365,33 +340,29 @@ static void s_handle_reply(frontend_t *f, const char *data, size_t len) {
 static void s_drain_engine(frontend_t *f) {
     zmq_msg_t msg;
     zmq_msg_init(&msg);
-    while (zmq_msg_recv(&msg, f->link.dealer, ZMQ_DONTWAIT) >= 0)
+    while (zmq_msg_recv(&msg, f->dealer, ZMQ_DONTWAIT) >= 0)
         s_handle_reply(f, zmq_msg_data(&msg), zmq_msg_size(&msg));
     zmq_msg_close(&msg);
 }
 
 static void s_send_hello(frontend_t *f) {
-    buf_t b;
-    buf_init(&b);
-    proto_put_hello(&b, "frontend-resp", f->cfg->addr);
-    zmq_send(f->link.dealer, b.data, b.len, 0);
-    buf_free(&b);
+    net_engine_link_hello(&f->link, "frontend-resp", f->cfg->addr);
 }
 
 /* Connection events on the engine link: on (re)connect say hello; on loss drop every client
  * (their state lived in the dead engine) and forget batches in flight. */
 static void s_drain_monitor(frontend_t *f) {
     int event;
-    while ((event = engine_link_event(&f->link))) {
-        if (event == ZMQ_EVENT_CONNECTED) {
+    while ((event = net_engine_link_event(&f->link)) != 0) {
+        if (event == 1) {
             log_notice("connected to engine");
             f->engine_up = 1;
             s_send_hello(f);
-        } else {
+        } else if (event == -1) {
             log_warn("engine connection lost; closing %lld client connections", f->nconns);
             f->engine_up = 0;
-            for (uint32_t s = 0; s < f->nslots; s++)
-                if (f->slots[s]) s_conn_close(f, f->slots[s], 0);
+            for (uint32_t s = 0; s < f->conns.nslots; s++)
+                if (f->conns.conns[s]) s_conn_close(f, f->conns.conns[s], 0);
             buf_clear(&f->batch);
             f->batch_count = 0;
             f->reset_seq = f->seq;
@@ -400,59 +371,35 @@ static void s_drain_monitor(frontend_t *f) {
     }
 }
 
+static int s_zmq_readable(void *sock) { return net_zmq_readable(sock); }
+
 /* ---------- setup ---------- */
 
 static int s_listen(frontend_t *f) {
-    char host[128], port[16];
-    const char *colon = strrchr(f->cfg->addr, ':');
-    if (!colon) {
-        log_warn("bad --addr '%s' (want host:port)", f->cfg->addr);
-        return -1;
-    }
-    size_t hl = (size_t)(colon - f->cfg->addr);
-    if (hl >= sizeof host) hl = sizeof host - 1;
-    memcpy(host, f->cfg->addr, hl);
-    host[hl] = '\0';
-    if (host[0] == '[' && hl > 1 && host[hl - 1] == ']') {
-        memmove(host, host + 1, hl - 2);
-        host[hl - 2] = '\0';
-    }
-    snprintf(port, sizeof port, "%s", colon + 1);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE}, *res;
-    int rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
-    if (rc) {
-        log_warn("cannot resolve %s: %s", f->cfg->addr, gai_strerror(rc));
-        return -1;
-    }
-    int fd = socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 511) < 0) {
-        log_warn("cannot listen on %s: %s", f->cfg->addr, strerror(errno));
-        freeaddrinfo(res);
-        if (fd >= 0) close(fd);
-        return -1;
-    }
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
-    getsockname(fd, (struct sockaddr *)&ss, &sl);
-    s_fmt_addr(&ss, f->laddr, sizeof f->laddr);
-    freeaddrinfo(res);
-    f->lfd = fd;
+    f->lfd = net_listen(f->cfg->addr, f->laddr, sizeof f->laddr);
+    return f->lfd < 0 ? -1 : 0;
+}
+
+static int s_engine_link(frontend_t *f) {
+    if (net_engine_link_open(&f->link, f->cfg->engine_ep, "resp") < 0) return -1;
+    f->zctx = f->link.ctx;
+    f->dealer = f->link.dealer;
+    f->monitor = f->link.monitor;
+    f->zfd = f->link.zfd;
+    f->mfd = f->link.mfd;
     return 0;
 }
 
-static void s_heartbeat(frontend_t *f, int64_t *next) {
-    int64_t now = mono_us();
-    if (f->hb_fd < 0 || now < *next) return;
-    ssize_t w = write(f->hb_fd, ".", 1);
-    (void)w;
-    *next = now + 200000;
-}
+static void s_heartbeat(frontend_t *f, int64_t *next) { net_heartbeat(f->hb_fd, next); }
 
 int frontend_resp_main(const vole_config_t *cfg) {
-    role_init("frontend-resp", cfg->loglevel, s_on_term);
+    int lvl = log_level_parse(cfg->loglevel);
+    log_init("frontend-resp", lvl < 0 ? LOG_NOTICE : lvl);
+    struct sigaction sa = {0};
+    sa.sa_handler = s_on_term;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
 
     frontend_t *f = calloc(1, sizeof *f);
     if (!f) abort();
@@ -460,26 +407,21 @@ int frontend_resp_main(const vole_config_t *cfg) {
     f->hb_fd = cfg->hb_fd;
     if (f->hb_fd >= 0) fcntl(f->hb_fd, F_SETFL, fcntl(f->hb_fd, F_GETFL) | O_NONBLOCK);
     f->max_inflight = cfg->batches_in_flight > 0 ? cfg->batches_in_flight : 1;
-    f->nslots = (uint32_t)(cfg->maxclients + 1 < (long long)SLOT_MASK ? cfg->maxclients + 1 : SLOT_MASK);
-    f->slots = calloc(f->nslots, sizeof *f->slots);
-    f->gens = calloc(f->nslots, sizeof *f->gens);
-    f->free_slots = malloc(f->nslots * sizeof *f->free_slots);
-    for (uint32_t i = 0; i < f->nslots; i++) f->free_slots[i] = f->nslots - 1 - i;
-    f->nfree = f->nslots;
+    conn_table_init(&f->conns, cfg->maxclients);
     resp_parser_init(&f->parser, cfg->proto_max_bulk_len);
     f->maxclients = cfg->maxclients;
     f->qbuf_limit = cfg->client_query_buffer_limit;
     buf_init(&f->batch);
 
-    if (s_listen(f) < 0 || engine_link_open(&f->link, cfg->engine_ep, "resp") < 0) return 1;
+    if (s_listen(f) < 0 || s_engine_link(f) < 0) return 1;
     f->ep = epoll_create1(EPOLL_CLOEXEC);
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
     epoll_ctl(f->ep, EPOLL_CTL_ADD, f->lfd, &ev);
     static int zmark, mmark;
     ev.data.ptr = &zmark;
-    epoll_ctl(f->ep, EPOLL_CTL_ADD, f->link.zfd, &ev);
+    epoll_ctl(f->ep, EPOLL_CTL_ADD, f->zfd, &ev);
     ev.data.ptr = &mmark;
-    epoll_ctl(f->ep, EPOLL_CTL_ADD, f->link.mfd, &ev);
+    epoll_ctl(f->ep, EPOLL_CTL_ADD, f->mfd, &ev);
     log_notice("ready to accept connections on %s", f->laddr);
 
     struct epoll_event evs[256];
@@ -490,7 +432,7 @@ int frontend_resp_main(const vole_config_t *cfg) {
         if (f->inflight >= f->max_inflight) {
             /* wait for the engine only: client input piles up in the kernel meanwhile and
              * is read in one go afterwards, which makes the next batch bigger */
-            zmq_pollitem_t items[2] = {{f->link.dealer, 0, ZMQ_POLLIN, 0}, {f->link.monitor, 0, ZMQ_POLLIN, 0}};
+            zmq_pollitem_t items[2] = {{f->dealer, 0, ZMQ_POLLIN, 0}, {f->monitor, 0, ZMQ_POLLIN, 0}};
             int rc = zmq_poll(items, 2, 200);
             if (rc < 0 && errno != EINTR) break;
             s_drain_monitor(f);
@@ -498,7 +440,7 @@ int frontend_resp_main(const vole_config_t *cfg) {
             continue;
         }
         int timeout = 200;
-        if (engine_link_readable(f->link.dealer) || engine_link_readable(f->link.monitor)) timeout = 0;
+        if (s_zmq_readable(f->dealer) || s_zmq_readable(f->monitor)) timeout = 0;
         int n = epoll_wait(f->ep, evs, 256, timeout);
         if (n < 0 && errno != EINTR) break;
         for (int i = 0; i < n; i++) {
@@ -523,17 +465,15 @@ int frontend_resp_main(const vole_config_t *cfg) {
 
     log_notice("frontend shutting down: closing %lld connections", f->nconns);
     close(f->lfd);
-    for (uint32_t s = 0; s < f->nslots; s++)
-        if (f->slots[s]) s_conn_close(f, f->slots[s], 1);
+    for (uint32_t s = 0; s < f->conns.nslots; s++)
+        if (f->conns.conns[s]) s_conn_close(f, f->conns.conns[s], 1);
     s_send_batch(f);
-    engine_link_close(&f->link);
+    net_engine_link_close(&f->link);
     /* free everything, so a leak checker run on the frontend reports only real leaks */
     close(f->ep);
     resp_parser_free(&f->parser);
     buf_free(&f->batch);
-    free(f->slots);
-    free(f->gens);
-    free(f->free_slots);
+    conn_table_free(&f->conns);
     free(f->touched);
     free(f);
     return 0;

@@ -19,7 +19,9 @@
 #include "persister/aof.h"
 #include "persister/persister.h"
 #include "shared/config.h"
+#include "shared/link.h"
 #include "shared/log.h"
+#include "shared/net.h"
 #include "shared/proto.h"
 #include "shared/util.h"
 
@@ -58,7 +60,8 @@ typedef struct {
     int64_t last_reserve_try_ms;
     int64_t last_fsync_ms, last_retry_ms;
     /* engine link */
-    void *zctx, *dealer, *monitor;
+    net_engine_link_t link;
+    void *dealer; /* link.dealer */
     int connected, subscribed, loading_engine, rewrite_pending;
     uint64_t engine_seq;
     int hb_fd;
@@ -639,23 +642,12 @@ static void s_hello(pers_t *p) {
 }
 
 static void s_drain_monitor(pers_t *p) {
-    for (;;) {
-        zmq_msg_t ev, addr;
-        zmq_msg_init(&ev);
-        if (zmq_msg_recv(&ev, p->monitor, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&ev);
-            return;
-        }
-        uint16_t event = 0;
-        if (zmq_msg_size(&ev) >= 2) memcpy(&event, zmq_msg_data(&ev), 2);
-        zmq_msg_close(&ev);
-        zmq_msg_init(&addr);
-        zmq_msg_recv(&addr, p->monitor, 0);
-        zmq_msg_close(&addr);
-        if (event == ZMQ_EVENT_CONNECTED) {
+    int event;
+    while ((event = net_engine_link_event(&p->link)) != 0) {
+        if (event == 1) {
             p->connected = 1;
             s_hello(p);
-        } else if (event == ZMQ_EVENT_DISCONNECTED) {
+        } else if (event == -1) {
             p->connected = 0;
             p->subscribed = 0;
         }
@@ -663,13 +655,7 @@ static void s_drain_monitor(pers_t *p) {
 }
 
 int persister_main(const vole_config_t *cfg) {
-    log_init("persister", log_level_parse(cfg->loglevel) < 0 ? LOG_NOTICE
-                                                            : log_level_parse(cfg->loglevel));
-    struct sigaction sa = {0};
-    sa.sa_handler = s_on_term;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    role_init("persister", cfg->loglevel, s_on_term);
 
     static pers_t ps;
     pers_t *p = &ps;
@@ -692,35 +678,17 @@ int persister_main(const vole_config_t *cfg) {
         if (s_check_files(p) < 0) return 1;
     }
 
-    p->zctx = zmq_ctx_new();
-    p->dealer = zmq_socket(p->zctx, ZMQ_DEALER);
-    int zero = 0, ivl = 100;
-    zmq_setsockopt(p->dealer, ZMQ_LINGER, &zero, sizeof zero);
-    zmq_setsockopt(p->dealer, ZMQ_SNDHWM, &zero, sizeof zero);
-    zmq_setsockopt(p->dealer, ZMQ_RCVHWM, &zero, sizeof zero);
-    zmq_setsockopt(p->dealer, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
-    if (zmq_socket_monitor(p->dealer, "inproc://persister-link",
-                           ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED) < 0)
-        return 1;
-    p->monitor = zmq_socket(p->zctx, ZMQ_PAIR);
-    zmq_connect(p->monitor, "inproc://persister-link");
-    if (zmq_connect(p->dealer, cfg->engine_ep) < 0) {
-        log_warn("cannot connect to %s: %s", cfg->engine_ep, zmq_strerror(errno));
-        return 1;
-    }
+    if (net_engine_link_open(&p->link, cfg->engine_ep, "persister") < 0) return 1;
+    p->dealer = p->link.dealer;
     log_notice("persister ready: %s, appendfsync %s, dir %s", p->aof_on ? "AOF on" : "AOF off",
                cfg->appendfsync, p->dir);
     int64_t next_hb = 0;
     zmq_msg_t msg;
     zmq_msg_init(&msg);
     while (!s_stop) {
-        int64_t now = mono_us();
-        if (now >= next_hb && p->hb_fd >= 0) {
-            ssize_t w = write(p->hb_fd, ".", 1);
-            (void)w;
-            next_hb = now + 200000;
-        }
-        zmq_pollitem_t items[2] = {{p->dealer, 0, ZMQ_POLLIN, 0}, {p->monitor, 0, ZMQ_POLLIN, 0}};
+        net_heartbeat(p->hb_fd, &next_hb);
+        zmq_pollitem_t items[2] = {{p->dealer, 0, ZMQ_POLLIN, 0},
+                                   {p->link.monitor, 0, ZMQ_POLLIN, 0}};
         long timeout = p->fsync_mode == 1 && p->synced_seq < p->last_seq ? 50 : 200;
         if (zmq_poll(items, 2, timeout) < 0 && errno != EINTR) break;
         if (items[1].revents & ZMQ_POLLIN) s_drain_monitor(p);
@@ -746,10 +714,7 @@ int persister_main(const vole_config_t *cfg) {
     s_fsync(p);
     if (p->fd >= 0) close(p->fd);
     zmq_msg_close(&msg);
-    zmq_socket_monitor(p->dealer, NULL, 0);
-    zmq_close(p->monitor);
-    zmq_close(p->dealer);
-    zmq_ctx_term(p->zctx);
+    net_engine_link_close(&p->link);
     log_notice("persister stopped at effect %" PRIu64 " (%s)", p->last_seq,
                p->synced_seq >= p->last_seq ? "all on disk" : "NOT all fsynced");
     aof_manifest_free(&p->m);

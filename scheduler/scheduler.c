@@ -16,6 +16,7 @@
 
 #include "shared/config.h"
 #include "shared/link.h"
+#include "shared/net.h"
 #include "shared/log.h"
 #include "shared/proto.h"
 #include "shared/util.h"
@@ -35,7 +36,7 @@ typedef struct cmd {
 
 static struct {
     const vole_config_t *cfg;
-    engine_link_t link;
+    net_engine_link_t link;
     int link_up, ready, client_open;
     char run_id[41];
     uint32_t seq, inflight_seq; /* batch numbers; inflight_seq 0 = nothing in flight */
@@ -260,12 +261,12 @@ static void s_link_down(void) {
 
 static void s_drain_monitor(void) {
     int event;
-    while ((event = engine_link_event(&s_s.link))) {
-        if (event == ZMQ_EVENT_CONNECTED) {
+    while ((event = net_engine_link_event(&s_s.link))) {
+        if (event == 1) {
             log_notice("connected to the engine");
             s_s.link_up = 1;
             s_hello();
-        } else {
+        } else if (event == -1) {
             log_warn("engine connection lost");
             s_link_down();
         }
@@ -313,7 +314,7 @@ int scheduler_main(const vole_config_t *cfg) {
         log_warn("cannot initialise libcurl");
         return 1;
     }
-    if (webhooks_init(cfg) < 0 || engine_link_open(&s_s.link, cfg->engine_ep, "sched") < 0)
+    if (webhooks_init(cfg) < 0 || net_engine_link_open(&s_s.link, cfg->engine_ep, "sched") < 0)
         return 1;
     cron_init(cfg);
     log_notice("scheduler started (cron-timezone %s, cron-catchup %s)", cfg->cron_timezone,
@@ -321,12 +322,7 @@ int scheduler_main(const vole_config_t *cfg) {
 
     int64_t next_hb = 0;
     while (!s_stop) {
-        int64_t now = mono_us();
-        if (hb_fd >= 0 && now >= next_hb) {
-            ssize_t w = write(hb_fd, ".", 1);
-            (void)w;
-            next_hb = now + 200000;
-        }
+        net_heartbeat(hb_fd, &next_hb);
         s_drain_monitor();
         s_drain_engine();
         long wait = 100;
@@ -334,7 +330,7 @@ int scheduler_main(const vole_config_t *cfg) {
         wait = webhooks_run(wait);
         s_report_stats();
         s_pump_commands();
-        if (engine_link_readable(s_s.link.dealer) || engine_link_readable(s_s.link.monitor))
+        if (net_zmq_readable(s_s.link.dealer) || net_zmq_readable(s_s.link.monitor))
             wait = 0;
         /* ZeroMQ's descriptors signal edges: we drained both above, so waiting on them is
          * safe; the wait is short anyway */
@@ -347,7 +343,7 @@ int scheduler_main(const vole_config_t *cfg) {
     while (s_s.head) s_pop_command(NULL, 0); /* callbacks still see their deliveries/jobs */
     cron_shutdown();
     webhooks_shutdown();
-    engine_link_close(&s_s.link);
+    net_engine_link_close(&s_s.link);
     curl_global_cleanup();
     buf_free(&s_s.out);
     return 0;

@@ -138,6 +138,26 @@ static const setting_t s_settings[] = {
      NULL, "64mb", "the same bound in bytes", 0},
     {"cron-time-scale", "N", S_INT, F(cron_time_scale), 1, 3600, NULL, "1",
      "tests only: the scheduler's cron clock runs N times faster from its start", 1},
+    {"http-addr", "HOST:PORT", S_STR, F(http_addr), 0, 0, NULL, "\"\" = off",
+     "address of the HTTP/JSON API (frontend-http role, started when this is set); ':8080' "
+     "listens on every interface; deploy/vole.conf (make run) sets 127.0.0.1:8080",
+     0},
+    {"http-max-body", "SIZE", S_MEM, F(http_max_body), 0, LLONG_MAX, NULL, "1mb",
+     "largest HTTP request body; larger requests get 413", 0},
+    {"http-max-header", "BYTES", S_INT, F(http_max_header), 256, 1024 * 1024, NULL, "8192",
+     "largest HTTP request line plus header section; larger requests get 431", 0},
+    {"http-request-timeout-ms", "MS", S_INT, F(http_request_timeout_ms), 10, INT_MAX, NULL,
+     "10000", "an HTTP request must arrive completely within this (slow clients get 408)", 0},
+    {"http-idle-timeout-ms", "MS", S_INT, F(http_idle_timeout_ms), 10, INT_MAX, NULL, "60000",
+     "idle HTTP keep-alive connections are closed after this", 0},
+    {"http-cors-origin", "ORIGIN", S_STR, F(http_cors_origin), 0, 0, NULL, "\"\" = no CORS",
+     "value of Access-Control-Allow-Origin on HTTP replies (e.g. * or https://app.example); "
+     "also enables answers to CORS preflight requests",
+     0},
+    {"http-sse-heartbeat-ms", "MS", S_INT, F(http_sse_heartbeat_ms), 10, INT_MAX, NULL, "15000",
+     "a comment line is sent on quiet Server-Sent Events streams this often", 0},
+    {"http-sse-max-buffer", "SIZE", S_MEM, F(http_sse_max_buffer), 0, LLONG_MAX, NULL, "32mb",
+     "an SSE reader whose unsent events pass this size is disconnected", 0},
     {"engine", "ENDPOINT", S_STR, F(engine_ep), 0, 0, NULL, "ipc://<run-dir>/engine.sock",
      "ZeroMQ endpoint of the engine, bound by the engine, connected to by frontends", 0},
     {"run-dir", "DIR", S_STR, F(run_dir), 0, 0, NULL, "<dir>/run",
@@ -286,6 +306,12 @@ void config_defaults(vole_config_t *c) {
     c->batches_in_flight = 1;
     snprintf(c->cpu_affinity, sizeof c->cpu_affinity, "auto");
     c->watchdog_ms = 15000;
+    c->http_max_body = 1024 * 1024;
+    c->http_max_header = 8192;
+    c->http_request_timeout_ms = 10000;
+    c->http_idle_timeout_ms = 60000;
+    c->http_sse_heartbeat_ms = 15000;
+    c->http_sse_max_buffer = 32LL * 1024 * 1024;
     snprintf(c->appendonly, sizeof c->appendonly, "yes");
     snprintf(c->appendfsync, sizeof c->appendfsync, "everysec");
     snprintf(c->appendfilename, sizeof c->appendfilename, "appendonly.aof");

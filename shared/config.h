@@ -55,6 +55,15 @@ typedef struct vole_config {
     int webhook_queue_max;    /* deliveries the scheduler holds (queued + in flight + waiting) */
     long long webhook_outbox_max;       /* engine: undelivered events kept (records) */
     long long webhook_outbox_max_bytes; /* engine: and bytes */
+    /* HTTP frontend (frontend-http role, started when http_addr is set) */
+    char http_addr[128];         /* HTTP/JSON API address host:port or :port; "" = off */
+    long long http_max_body;     /* largest request body (413 above) */
+    int http_max_header;         /* largest request line + header section (431 above) */
+    int http_request_timeout_ms; /* a request must arrive completely within this (408) */
+    int http_idle_timeout_ms;    /* an idle keep-alive connection is closed after this */
+    char http_cors_origin[256];  /* Access-Control-Allow-Origin value; "" = no CORS headers */
+    int http_sse_heartbeat_ms;   /* SSE comment line sent this often on quiet streams */
+    long long http_sse_max_buffer; /* an SSE reader that lets this much pile up is dropped */
 } vole_config_t;
 
 void config_defaults(vole_config_t *c);

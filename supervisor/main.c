@@ -6,6 +6,7 @@
 
 #include "engine/engine.h"
 #include "engine/snapshot.h"
+#include "frontend-http/frontend_http.h"
 #include "frontend-resp/frontend_resp.h"
 #include "persister/aof.h"
 #include "persister/persister.h"
@@ -24,6 +25,7 @@ static const struct {
     {"frontend-resp", frontend_resp_main},
     {"persister", persister_main},
     {"scheduler", scheduler_main},
+    {"frontend-http", frontend_http_main},
 };
 
 /* Tools run as subcommands of the one binary: `vole check-aof ...`. */

@@ -364,6 +364,8 @@ static int s_spawn(sup_t *s, child_t *k) {
     return 0;
 }
 
+static void s_write_status(const sup_t *s);
+
 static void s_start(sup_t *s, child_t *k, int is_restart) {
     if (is_restart) k->restarts++;
     if (s_spawn(s, k) < 0) {
@@ -373,6 +375,24 @@ static void s_start(sup_t *s, child_t *k, int is_restart) {
     if (is_restart)
         log_notice("restarted %s as pid %d (restart #%d)", k->role, (int)k->pid, k->restarts);
     else log_notice("started %s as pid %d", k->role, (int)k->pid);
+    s_write_status(s);
+}
+
+/* The process table as a small text file in the run dir (run_dir/processes), rewritten
+ * atomically on every start, exit and restart, so other roles (the HTTP frontend's /metrics)
+ * can report restarts without talking to the supervisor. One line per role:
+ * "role pid state restarts". */
+static void s_write_status(const sup_t *s) {
+    char path[sizeof s->cfg->run_dir + 32], tmp[sizeof path + 8];
+    snprintf(path, sizeof path, "%s/processes", s->cfg->run_dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) return;
+    for (int i = 0; i < s->nkids; i++)
+        fprintf(f, "%s %d %s %d\n", s->kids[i].role, (int)s->kids[i].pid,
+                s_state_names[s->kids[i].state], s->kids[i].restarts);
+    if (fclose(f) == 0) rename(tmp, path);
+    else unlink(tmp);
 }
 
 /* ===================== reaping and watching ===================== */
@@ -401,6 +421,7 @@ static void s_reap(sup_t *s) {
             continue;
         }
         s_schedule_restart(k, now, ran >= HEALTHY_MS);
+        s_write_status(s);
         log_warn("%s (pid %d) %s after %lld.%03lld s; restart #%d in %lld ms", k->role, (int)pid,
                  why, (long long)(ran / 1000), (long long)(ran % 1000), k->restarts + 1,
                  (long long)(k->next_start_ms - now));
@@ -488,8 +509,23 @@ static int s_open_logfile(const char *path) {
     return 0;
 }
 
+/* Whether the comma-separated list names role (spaces around names are ignored). */
+static int s_role_listed(const char *list, const char *role) {
+    size_t n = strlen(role);
+    for (const char *p = list; *p;) {
+        while (*p == ' ' || *p == ',' || *p == '\t') p++;
+        const char *e = p;
+        while (*e && *e != ',') e++;
+        const char *t = e;
+        while (t > p && (t[-1] == ' ' || t[-1] == '\t')) t--;
+        if ((size_t)(t - p) == n && memcmp(p, role, n) == 0) return 1;
+        p = e;
+    }
+    return 0;
+}
+
 static int s_parse_roles(sup_t *s, const char *roles, const char *const *known) {
-    char tmp[sizeof s->cfg->roles];
+    char tmp[sizeof s->cfg->roles + 32];
     snprintf(tmp, sizeof tmp, "%s", roles);
     char *save = NULL;
     for (char *tok = strtok_r(tmp, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
@@ -595,7 +631,16 @@ int supervisor_main(const vole_config_t *cfg, int argc, char **argv,
     s->argv = argv;
     s->self = getpid();
     s->lock_fd = -1;
-    if (s_parse_roles(s, cfg->roles, known_roles) < 0) return 1;
+    /* http-addr turns the HTTP frontend on even when roles does not list it */
+    char roles[sizeof cfg->roles + 32];
+    snprintf(roles, sizeof roles, "%s", cfg->roles);
+    if (cfg->http_addr[0] && !s_role_listed(cfg->roles, "frontend-http"))
+        snprintf(roles + strlen(roles), sizeof roles - strlen(roles), ",frontend-http");
+    if (!cfg->http_addr[0] && s_role_listed(cfg->roles, "frontend-http")) {
+        log_warn("roles lists frontend-http but http-addr is not set");
+        return 1;
+    }
+    if (s_parse_roles(s, roles, known_roles) < 0) return 1;
 
     if (s_mkdirs(cfg->dir, 0700) < 0) {
         log_warn("cannot create dir %s: %s", cfg->dir, strerror(errno));

@@ -106,6 +106,17 @@ count() { grep -oE "[0-9]+ $1" <<<"$line" | head -1 | cut -d' ' -f1; }
 p=$(count passed); f=$(count failed); e=$(count 'errors?'); s=$(count skipped)
 add "pytest" "${p:-0}" $(( ${f:-0} + ${e:-0} )) "${s:-0}" "$rc"
 
+# ---- 4. fuzzing the HTTP request path (libFuzzer, bounded) ----
+echo "== fuzz (tests/fuzz/run.sh, HTTP request path)"
+if command -v clang >/dev/null; then
+    timeout --foreground -k 10 120 bash "$ROOT/tests/fuzz/run.sh" 20 2>&1 | tee "$LOGDIR/fuzz.log"
+    rc=${PIPESTATUS[0]}
+    if [ "$rc" -eq 0 ]; then add "fuzz" 1 0 0 0; else add "fuzz" 0 1 0 "$rc"; fi
+else
+    echo "clang not installed (deploy/install-deps.sh --test installs it)"
+    add "fuzz" 0 0 1 0
+fi
+
 echo "== run-all finished in $(( $(date +%s) - START ))s"
 if [ ${#FAILED_PARTS[@]} -gt 0 ]; then
     echo "failed parts: ${FAILED_PARTS[*]}"
