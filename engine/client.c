@@ -33,8 +33,10 @@ client_t *client_new(engine_t *e, frontend_t *fe, uint32_t fe_id) {
     c->resp = 2;
     c->ctime_ms = c->last_ms = now_ms();
     if (fe) dict_add(fe->clients, (void *)(uintptr_t)fe_id, c);
-    e->connected_clients++;
-    e->stats.total_connections++;
+    if (!fe || !fe->hidden) {
+        e->connected_clients++;
+        e->stats.total_connections++;
+    }
     return c;
 }
 
@@ -57,7 +59,7 @@ void client_free(engine_t *e, client_t *c) {
         for (size_t i = 0; i < c->fe->npushing; i++)
             if (c->fe->pushing[i] == c) c->fe->pushing[i] = NULL;
     buf_free(&c->pushbuf);
-    e->connected_clients--;
+    if (!c->fe || !c->fe->hidden) e->connected_clients--;
     free(c);
 }
 

@@ -59,7 +59,7 @@ static client_t **s_all_clients(engine_t *e, size_t *n) {
     client_t **v = malloc(cap * sizeof *v);
     if (!v) abort();
     for (frontend_t *fe = e->frontends; fe; fe = fe->next) {
-        if (fe->internal) continue; /* the loader is not a connection */
+        if (fe->hidden) continue; /* Vole's own clients (loader, scheduler) */
         dict_iter_t it;
         dict_iter_init(&it, fe->clients);
         dict_entry_t *de;
@@ -82,7 +82,7 @@ static client_t **s_all_clients(engine_t *e, size_t *n) {
 
 static client_t *s_client_by_id(engine_t *e, uint64_t id) {
     for (frontend_t *fe = e->frontends; fe; fe = fe->next) {
-        if (fe->internal) continue; /* the loader is not a connection */
+        if (fe->hidden) continue; /* Vole's own clients (loader, scheduler) */
         dict_iter_t it;
         dict_iter_init(&it, fe->clients);
         dict_entry_t *de;

@@ -585,6 +585,7 @@ static void s_on_message(engine_t *e, const char *rid, size_t rlen, const char *
                 s_frontend_drop(e, o);
         }
         log_verbose("%s/%s connected", fe->role, fe->instance);
+        fe->hidden = !strcmp(fe->role, "scheduler"); /* its jobs' client is Vole's own */
         if (strcmp(fe->role, "persister") && strcmp(fe->role, "scheduler") &&
             strcmp(fe->role, "replicator")) {
             s_send_config(e, fe);
@@ -879,7 +880,7 @@ int engine_apply_unit(engine_t *e, const char *p, size_t len, char *err, size_t 
     if (!e->loader) {
         frontend_t *fe = s_frontend_new(e, "\0loader", 7);
         snprintf(fe->role, sizeof fe->role, "loader");
-        fe->internal = 1;
+        fe->internal = fe->hidden = 1;
         e->loader = client_new(e, fe, 0);
         snprintf(e->loader->addr, sizeof e->loader->addr, "loader");
     }

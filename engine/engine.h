@@ -165,6 +165,8 @@ typedef struct frontend {
     size_t out_lenpos;
     int answering; /* a CMD_BATCH from this frontend is being executed */
     int internal;  /* the engine's own (the loader): nothing is ever sent to it */
+    int hidden;    /* its clients are Vole's own (loader, scheduler): not listed by CLIENT
+                      LIST, not killed by CLIENT KILL, not counted, not shown to MONITOR */
     int gone;      /* a send found it disconnected: dropped at the end of the loop turn */
     /* appendfsync always: reply messages held until the persister has fsynced the effects
      * they acknowledge (engine.c) */

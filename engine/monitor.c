@@ -106,7 +106,7 @@ void monitor_feed(client_t *c, const command_t *cmd) {
 
 void hooks_after_call(client_t *c, const command_t *cmd) {
     if (tracking_clients_count) tracking_after_call(c, cmd);
-    if (monitors_count) monitor_feed(c, cmd);
+    if (monitors_count && !c->fe->hidden) monitor_feed(c, cmd);
 }
 
 static void cmd_monitor(client_t *c) {

@@ -123,7 +123,7 @@ static void s_ids_del(s_ids_t *ids, uint64_t id) {
 /* Finds a client by id among all frontends (REDIRECT targets). */
 static client_t *s_client_by_id(engine_t *e, uint64_t id) {
     for (frontend_t *fe = e->frontends; fe; fe = fe->next) {
-        if (fe->internal) continue; /* the loader is not a connection */
+        if (fe->hidden) continue; /* Vole's own clients (loader, scheduler) */
         dict_iter_t it;
         dict_entry_t *de;
         client_t *found = NULL;
