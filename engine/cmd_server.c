@@ -473,6 +473,8 @@ static void s_info_stats(engine_t *e, buf_t *b) {
     pubsub_counts(e, &channels, &patterns, &shard_channels);
     long long tr_keys, tr_items, tr_prefixes;
     tracking_stats(&tr_keys, &tr_items, &tr_prefixes);
+    long long fork_usec, forks;
+    persist_fork_stats(e, &fork_usec, &forks);
     buf_printf(b,
                "# Stats\r\n"
                "total_connections_received:%lld\r\n"
@@ -492,8 +494,8 @@ static void s_info_stats(engine_t *e, buf_t *b) {
                "pubsub_channels:%lld\r\n"
                "pubsub_patterns:%lld\r\n"
                "pubsubshard_channels:%lld\r\n"
-               "latest_fork_usec:0\r\n"
-               "total_forks:0\r\n"
+               "latest_fork_usec:%lld\r\n"
+               "total_forks:%lld\r\n"
                "tracking_total_keys:%lld\r\n"
                "tracking_total_items:%lld\r\n"
                "tracking_total_prefixes:%lld\r\n"
@@ -502,8 +504,8 @@ static void s_info_stats(engine_t *e, buf_t *b) {
                s->total_connections, s->total_commands, s_info.ops_rate,
                s->total_net_input_bytes, s->total_net_output_bytes, s->rejected_connections,
                s->expired_keys, s->evicted_keys, s->keyspace_hits, s->keyspace_misses,
-               channels, patterns, shard_channels, tr_keys, tr_items, tr_prefixes,
-               s->total_error_replies, s->batches);
+               channels, patterns, shard_channels, fork_usec, forks, tr_keys, tr_items,
+               tr_prefixes, s->total_error_replies, s->batches);
 }
 
 static void s_info_replication(engine_t *e, buf_t *b) {

@@ -32,7 +32,7 @@ typedef struct {
     int last_bgsave_ok, last_rewrite_ok;
     long long dirty_at_save, saves, rewrites;
     long long last_bgsave_time_s, last_rewrite_time_s;
-    long long fork_usec;
+    long long fork_usec, forks;
     char write_error[256]; /* the persister's write error; "" when writing works */
     char snapshot_path[1200], aof_dir[1200];
     int aof_on;
@@ -108,6 +108,7 @@ static int s_fork_snapshot(engine_t *e, int kind, const char *path, char *err, s
         _exit(rc < 0 ? 1 : 0);
     }
     ps->fork_usec = mono_us() - t0;
+    ps->forks++;
     ps->pid = pid;
     ps->kind = kind;
     ps->seq = effects_last_seq(e);
@@ -264,6 +265,12 @@ static void s_auto_save(engine_t *e) {
         ps->last_try_ms = now;
         log_warn("background snapshot not started: %s", err);
     }
+}
+
+void persist_fork_stats(engine_t *e, long long *latest_usec, long long *total) {
+    persist_t *ps = s_ps(e);
+    *latest_usec = ps->fork_usec;
+    *total = ps->forks;
 }
 
 void persist_cron(engine_t *e) {
@@ -449,8 +456,7 @@ void persist_info(engine_t *e, buf_t *b) {
                "module_fork_in_progress:0\r\n"
                "module_fork_last_cow_size:0\r\n"
                "effect_seq:%llu\r\n"
-               "effect_durable_seq:%llu\r\n"
-               "latest_fork_usec:%lld\r\n",
+               "effect_durable_seq:%llu\r\n",
                e->stats.dirty - ps->dirty_at_save, ps->pid && ps->kind == SNAP_FILE,
                (long long)ps->lastsave_s, ps->last_bgsave_ok ? "ok" : "err",
                ps->last_bgsave_time_s,
@@ -460,7 +466,7 @@ void persist_info(engine_t *e, buf_t *b) {
                ps->pid && ps->kind == SNAP_AOF_BASE ? (now_ms() - ps->start_ms) / 1000 : -1LL,
                ps->last_rewrite_ok ? "ok" : "err", ps->rewrites,
                ps->write_error[0] ? "err" : "ok", (unsigned long long)effects_last_seq(e),
-               (unsigned long long)e->durable_seq, ps->fork_usec);
+               (unsigned long long)e->durable_seq);
 }
 
 /* ---------- table ---------- */

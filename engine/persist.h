@@ -13,6 +13,8 @@ void persist_on_state(engine_t *e, frontend_t *fe, const char *data, size_t len)
 int persist_refuses(engine_t *e, client_t *c, const command_t *cmd);
 /* Reaps snapshot children, runs save rules and snapshot-interval (from the engine's cron). */
 void persist_cron(engine_t *e);
+/* INFO stats: the last fork's duration (the engine's pause for a snapshot) and the count. */
+void persist_fork_stats(engine_t *e, long long *latest_usec, long long *total);
 /* The "# Persistence" section of INFO. */
 void persist_info(engine_t *e, buf_t *b);
 #endif

@@ -78,7 +78,8 @@ int main(int argc, char **argv) {
      * children carry the program's own name instead. */
     prctl(PR_SET_NAME, prog);
     /* the data path shares one core (see shared/affinity.h); other roles float */
-    if ((!strcmp(cfg.role, "engine") || !strncmp(cfg.role, "frontend-", 9)) &&
+    if ((!strcmp(cfg.role, "engine") || !strncmp(cfg.role, "frontend-", 9) ||
+         !strcmp(cfg.role, "persister")) &&
         cpu_affinity_apply(cfg.cpu_affinity, err, sizeof err) < 0)
         fprintf(stderr, "vole: %s; running unpinned\n", err);
     for (size_t i = 0; i < NROLES; i++)

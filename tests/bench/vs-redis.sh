@@ -3,7 +3,9 @@
 # interleaving the two servers round by round, and prints a table of median throughputs.
 # Environment: BUILD (default build), N (requests for both P), N_P1 (default 100000),
 # N_P16 (default 1000000), R (rounds, default 3), BENCH_TESTS, BENCH_CLIENTS (50),
-# BENCH_PIPELINES ("1,16"), VOLE_ARGS (extra flags for vole).
+# REDIS_ARGS (extra flags for redis-server),
+# BENCH_PIPELINES ("1,16"), VOLE_ARGS (extra flags for vole; default --appendonly no, as
+# redis-server runs without persistence here).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

@@ -33,7 +33,10 @@ CLIENTS = int(os.environ.get("BENCH_CLIENTS", "50"))
 PIPELINES = [int(p) for p in os.environ.get("BENCH_PIPELINES", "1,16").split(",")]
 N_FOR = {1: int(os.environ.get("N_P1", os.environ.get("N", "100000"))),
          16: int(os.environ.get("N_P16", os.environ.get("N", "1000000")))}
-VOLE_ARGS = shlex.split(os.environ.get("VOLE_ARGS", ""))
+# Both servers run without persistence unless told otherwise (tests/bench/persist.sh compares
+# them with the same appendfsync).
+VOLE_ARGS = shlex.split(os.environ.get("VOLE_ARGS", "--appendonly no"))
+REDIS_ARGS = shlex.split(os.environ.get("REDIS_ARGS", ""))
 
 
 def cpu_model():
@@ -93,9 +96,10 @@ def main():
         print(f"# fanout: {FANOUT_SUBS} subscribers, {FANOUT_MSGS} PUBLISH of 16 bytes, "
               f"rate = deliveries/s (a run is cut at {FANOUT_MAX_SECS:g}s); P=1 in its row")
     print(f"# vole: {vole_proc.vole_binary()} {' '.join(VOLE_ARGS)}")
+    print(f"# redis-server {' '.join(REDIS_ARGS)}")
     sys.stdout.flush()
 
-    redis = vole_proc.start_redis()
+    redis = vole_proc.start_redis(extra_args=REDIS_ARGS)
     try:
         vole = vole_proc.start_vole(extra_args=VOLE_ARGS)
     except Exception:
