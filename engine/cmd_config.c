@@ -22,11 +22,28 @@ enum {
     (NOTIFY_GENERIC | NOTIFY_STRING | NOTIFY_LIST | NOTIFY_SET | NOTIFY_HASH | NOTIFY_ZSET | \
      NOTIFY_EXPIRED | NOTIFY_EVICTED | NOTIFY_STREAM | NKE_MODULE)
 
+/* client-output-buffer-limit classes, as Redis numbers them */
+enum { COBL_NORMAL = 0, COBL_REPLICA = 1, COBL_PUBSUB = 2, COBL_CLASSES = 3 };
+
 static struct {
+    /* hard, soft (bytes) and soft seconds per class; Redis's defaults */
+    long long cobl[COBL_CLASSES][3];
     int notify_flags;
     long long timeout; /* seconds a client may idle before it is closed; 0 = never */
     char *save;        /* canonical "secs changes ..." save rules, NULL = none */
-} s_extra;
+} s_extra = {.cobl = {{0, 0, 0}, {256LL << 20, 64LL << 20, 60}, {32LL << 20, 8LL << 20, 60}}};
+
+void config_pubsub_output_limits(long long *hard, long long *soft, long long *secs) {
+    *hard = s_extra.cobl[COBL_PUBSUB][0];
+    *soft = s_extra.cobl[COBL_PUBSUB][1];
+    *secs = s_extra.cobl[COBL_PUBSUB][2];
+}
+
+void config_normal_output_limits(long long *hard, long long *soft, long long *secs) {
+    *hard = s_extra.cobl[COBL_NORMAL][0];
+    *soft = s_extra.cobl[COBL_NORMAL][1];
+    *secs = s_extra.cobl[COBL_NORMAL][2];
+}
 
 int config_notify_keyspace_events(void) { return s_extra.notify_flags; }
 
@@ -62,6 +79,7 @@ enum {
     K_BOOL,   /* yes|no */
     K_SAVE,   /* save rules */
     K_NOTIFY, /* keyspace event classes */
+    K_COBL,   /* client-output-buffer-limit: class hard soft seconds ... */
 };
 
 enum {
@@ -117,6 +135,54 @@ static void s_get_bind(engine_t *e, char *out, size_t cap) {
 static void s_get_no(engine_t *e, char *out, size_t cap) {
     (void)e;
     snprintf(out, cap, "no");
+}
+
+static void s_get_cobl(engine_t *e, char *out, size_t cap) {
+    (void)e;
+    static const char *names[COBL_CLASSES] = {"normal", "slave", "pubsub"};
+    size_t len = 0;
+    for (int k = 0; k < COBL_CLASSES && len < cap; k++)
+        len += (size_t)snprintf(out + len, cap - len, "%s%s %lld %lld %lld", k ? " " : "",
+                                names[k], s_extra.cobl[k][0], s_extra.cobl[k][1],
+                                s_extra.cobl[k][2]);
+}
+
+static int s_parse_mem(const char *s, unsigned long long *out);
+
+/* "class hard soft seconds ..." as Redis reads it: returns NULL with the classes given set in
+ * out (the others untouched), or Redis's reason. */
+static const char *s_parse_cobl(const char *v, long long out[COBL_CLASSES][3]) {
+    char tmp[1024];
+    snprintf(tmp, sizeof tmp, "%s", v);
+    char *tok[64];
+    int n = 0;
+    for (char *sp = NULL, *t = strtok_r(tmp, " ", &sp); t; t = strtok_r(NULL, " ", &sp)) {
+        if (n == 64) return "Wrong number of arguments in buffer limit configuration.";
+        tok[n++] = t;
+    }
+    if (n % 4) return "Wrong number of arguments in buffer limit configuration.";
+    for (int i = 0; i < n; i += 4) {
+        int k;
+        if (!strcasecmp(tok[i], "normal")) k = COBL_NORMAL;
+        else if (!strcasecmp(tok[i], "slave") || !strcasecmp(tok[i], "replica")) k = COBL_REPLICA;
+        else if (!strcasecmp(tok[i], "pubsub")) k = COBL_PUBSUB;
+        else return "Invalid client class specified in buffer limit configuration.";
+        unsigned long long hard, soft;
+        char *end;
+        long long secs = strtoll(tok[i + 3], &end, 10);
+        if (s_parse_mem(tok[i + 1], &hard) || s_parse_mem(tok[i + 2], &soft) || secs < 0 ||
+            (long long)hard < 0 || (long long)soft < 0)
+            return "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
+        out[k][0] = (long long)hard;
+        out[k][1] = (long long)soft;
+        out[k][2] = secs;
+    }
+    return NULL;
+}
+
+int config_init_client_output_buffer_limit(const char *v) {
+    if (!*v) return 0;
+    return s_parse_cobl(v, s_extra.cobl) ? -1 : 0;
 }
 
 static void s_get_save(engine_t *e, char *out, size_t cap) {
@@ -186,6 +252,7 @@ static const cfg_def_t s_cfgs[] = {
      CFG_LL(client_query_buffer_limit), NULL, NULL, NULL},
     {"dir", K_ENUM, F_PROTECTED, 0, 0, NOWHERE, NULL, s_get_dir, NULL},
     {"save", K_SAVE, 0, 0, 0, NOWHERE, NULL, s_get_save, NULL},
+    {"client-output-buffer-limit", K_COBL, F_FRONTEND, 0, 0, NOWHERE, NULL, s_get_cobl, NULL},
     {"appendonly", K_BOOL, 0, 0, 0, NOWHERE, s_yesno, s_get_appendonly, s_check_appendonly},
     {"port", K_INT, F_IMMUTABLE, 0, 65535, NOWHERE, NULL, s_get_port, NULL},
     {"bind", K_ENUM, F_IMMUTABLE, 0, 0, NOWHERE, NULL, s_get_bind, NULL},
@@ -340,6 +407,7 @@ typedef struct {
     long long n;
     const char *choice; /* K_ENUM */
     char *str;          /* K_SAVE, owned */
+    long long cobl[COBL_CLASSES][3]; /* K_COBL */
 } staged_t;
 
 /* Parses v for d into st; returns NULL or the reason it was refused (Redis's wording). */
@@ -399,6 +467,12 @@ static const char *s_parse(const cfg_def_t *d, const char *v, size_t vlen, stage
         st->n = s_parse_notify(v);
         if (st->n < 0) return "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
         break;
+    case K_COBL: {
+        memcpy(st->cobl, s_extra.cobl, sizeof st->cobl);
+        const char *why = s_parse_cobl(v, st->cobl);
+        if (why) return why;
+        break;
+    }
     }
     if (d->check) return d->check(v, st->n);
     return NULL;
@@ -414,6 +488,7 @@ static void s_apply(engine_t *e, staged_t *st) {
         st->str = NULL;
         return;
     case K_NOTIFY: s_extra.notify_flags = (int)st->n; return;
+    case K_COBL: memcpy(s_extra.cobl, st->cobl, sizeof s_extra.cobl); return;
     case K_ENUM:
         if (d->at == AT_CFG_STR) snprintf(base + d->off, d->cap, "%s", st->choice);
         return;

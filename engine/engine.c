@@ -240,7 +240,17 @@ static void s_send_config(engine_t *e, frontend_t *fe) {
     proto_put_config(&b, "client-query-buffer-limit", v);
     snprintf(v, sizeof v, "%lld", e->cfg.maxclients);
     proto_put_config(&b, "maxclients", v);
-    proto_finish(&b, 3);
+    long long lim[2][3];
+    config_normal_output_limits(&lim[0][0], &lim[0][1], &lim[0][2]);
+    config_pubsub_output_limits(&lim[1][0], &lim[1][1], &lim[1][2]);
+    static const char *names[2][3] = {{"normal-hard", "normal-soft", "normal-soft-seconds"},
+                                      {"pubsub-hard", "pubsub-soft", "pubsub-soft-seconds"}};
+    for (int k = 0; k < 2; k++)
+        for (int j = 0; j < 3; j++) {
+            snprintf(v, sizeof v, "%lld", lim[k][j]);
+            proto_put_config(&b, names[k][j], v);
+        }
+    proto_finish(&b, 9);
     /* sent before the reply that acknowledges the change, on the same pipe, so the
      * frontend applies it first */
     if (zmq_send(e->router, fe->routing_id, fe->routing_len, ZMQ_SNDMORE) >= 0)
@@ -719,6 +729,10 @@ int engine_main(const vole_config_t *vc) {
         return 1;
     }
     config_init_appendonly(!strcmp(vc->appendonly, "yes"));
+    if (config_init_client_output_buffer_limit(vc->client_output_buffer_limit) < 0) {
+        log_warn("invalid client-output-buffer-limit '%s'", vc->client_output_buffer_limit);
+        return 1;
+    }
     persist_init(e, vc->snapshot, !strcmp(vc->appendonly, "yes"), vc->appenddirname, interval);
     sched_engine_configure(e, vc); /* scheduler features: cron-timezone, webhook outbox */
     if (config_init_notify_keyspace_events(vc->notify_keyspace_events) < 0) {

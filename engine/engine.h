@@ -257,6 +257,12 @@ long long config_client_timeout(void);
 /* Save rules, canonical "secs changes ..." ("" = none); set at start-up from the settings. */
 const char *config_save_rules(void);
 void config_init_appendonly(int on);
+/* client-output-buffer-limit: the pubsub and normal classes' hard and soft limits (bytes,
+ * 0 = none) and soft seconds, which the frontends enforce; set at start-up from the settings
+ * (-1 when invalid). */
+void config_pubsub_output_limits(long long *hard, long long *soft, long long *secs);
+void config_normal_output_limits(long long *hard, long long *soft, long long *secs);
+int config_init_client_output_buffer_limit(const char *v);
 int config_init_save(const char *rules);
 /* Deferred array length: returns a handle, then set_deferred_len(c, h, n). */
 size_t reply_deferred_len(client_t *c);

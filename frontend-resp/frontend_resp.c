@@ -29,9 +29,13 @@
 
 #define READ_CHUNK (64 * 1024)
 #define BATCH_SOFT_MAX (8 * 1024 * 1024) /* stop reading more this iteration past this */
-/* A subscriber that does not read its messages is dropped past this much queued output
- * (Redis's default client-output-buffer-limit for pubsub clients, hard part). */
-#define PUBSUB_OUT_HARD_LIMIT ((size_t)32 * 1024 * 1024)
+/* client-output-buffer-limit: a client whose unsent output passes the hard limit, or stays
+ * above the soft limit for longer than the soft seconds, is disconnected (Redis's rule,
+ * checked when output is added). The engine sends the values (CONFIG SET); Redis's defaults
+ * until it does. */
+typedef struct {
+    long long hard, soft, secs;
+} out_limit_t;
 
 typedef struct conn {
     uint32_t id; /* from the connection table: what the engine knows us by */
@@ -43,6 +47,7 @@ typedef struct conn {
     int stop_reading;
     int want_write;
     uint32_t recs; /* reply records for this connection in the message being handled */
+    int64_t soft_since_ms; /* output above the soft limit since then; 0 = below it */
     char addr[64];
 } conn_t;
 
@@ -68,6 +73,7 @@ typedef struct frontend {
     size_t touched_n, touched_cap;
     /* limits the engine may change at run time (CONFIG SET), starting from the flags */
     long long maxclients, qbuf_limit;
+    out_limit_t limit_normal, limit_pubsub;
 } frontend_t;
 
 static volatile sig_atomic_t s_stop;
@@ -254,6 +260,22 @@ static void s_send_batch(frontend_t *f) {
     f->batch_count = 0;
 }
 
+/* Whether c's unsent output breaks its class's limit (hard at once, soft for too long). */
+static int s_over_limit(conn_t *c, const out_limit_t *l) {
+    long long pending = (long long)(c->out.len - c->out_pos);
+    if (l->hard && pending > l->hard) return 1;
+    if (!l->soft || pending <= l->soft) {
+        c->soft_since_ms = 0;
+        return 0;
+    }
+    int64_t now = now_ms();
+    if (!c->soft_since_ms) {
+        c->soft_since_ms = now;
+        return 0;
+    }
+    return now - c->soft_since_ms > l->secs * 1000;
+}
+
 static void s_apply_config(frontend_t *f, const char *data, size_t len) {
     size_t pos = PROTO_HEADER_SIZE;
     char name[64], value[64];
@@ -264,6 +286,12 @@ static void s_apply_config(frontend_t *f, const char *data, size_t len) {
         if (strcmp(name, "proto-max-bulk-len") == 0) f->parser.max_bulk_len = v;
         else if (strcmp(name, "client-query-buffer-limit") == 0) f->qbuf_limit = v;
         else if (strcmp(name, "maxclients") == 0) f->maxclients = v;
+        else if (strcmp(name, "pubsub-hard") == 0) f->limit_pubsub.hard = v;
+        else if (strcmp(name, "pubsub-soft") == 0) f->limit_pubsub.soft = v;
+        else if (strcmp(name, "pubsub-soft-seconds") == 0) f->limit_pubsub.secs = v;
+        else if (strcmp(name, "normal-hard") == 0) f->limit_normal.hard = v;
+        else if (strcmp(name, "normal-soft") == 0) f->limit_normal.soft = v;
+        else if (strcmp(name, "normal-soft-seconds") == 0) f->limit_normal.secs = v;
     }
     if (r < 0) log_warn("malformed config message from engine");
 }
@@ -316,8 +344,10 @@ static void s_handle_reply(frontend_t *f, const char *data, size_t len) {
             else buf_append(&c->out, p, n);
         }
         if (flags & REPLY_F_CLOSE) c->close_after = 1;
-        if ((flags & REPLY_F_PUBSUB) && c->out.len - c->out_pos > PUBSUB_OUT_HARD_LIMIT) {
-            log_notice("closing client %s: its pub/sub output buffer passed the limit", c->addr);
+        if (s_over_limit(c, (flags & REPLY_F_PUBSUB) ? &f->limit_pubsub : &f->limit_normal)) {
+            log_notice("closing client %s: its %s output buffer passed the "
+                       "client-output-buffer-limit", c->addr,
+                       (flags & REPLY_F_PUBSUB) ? "pubsub" : "normal");
             c->recs = 0;
             s_conn_close(f, c, 1);
         }
@@ -411,6 +441,8 @@ int frontend_resp_main(const vole_config_t *cfg) {
     resp_parser_init(&f->parser, cfg->proto_max_bulk_len);
     f->maxclients = cfg->maxclients;
     f->qbuf_limit = cfg->client_query_buffer_limit;
+    f->limit_normal = (out_limit_t){0, 0, 0};
+    f->limit_pubsub = (out_limit_t){32LL << 20, 8LL << 20, 60};
     buf_init(&f->batch);
 
     if (s_listen(f) < 0 || s_engine_link(f) < 0) return 1;

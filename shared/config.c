@@ -110,6 +110,11 @@ static const setting_t s_settings[] = {
      "take a snapshot this often (seconds, or with s/m/h: 5m); 0 = only by save rules", 0},
     {"save", "RULES", S_STR, F(save), 0, 0, NULL, "\"\"",
      "Redis-style rules \"secs changes ...\": snapshot after secs if at least changes writes", 0},
+    {"client-output-buffer-limit", "CLASS HARD SOFT SECS", S_STR, F(client_output_buffer_limit),
+     0, 0, NULL, "pubsub 32mb 8mb 60",
+     "as redis.conf (one class per line): a client whose unsent output passes HARD, or stays "
+     "above SOFT for SECS seconds, is disconnected (normal, replica, pubsub)",
+     0},
     {"batches-in-flight", "N", S_INT, F(batches_in_flight), 1, 1024, NULL, "1",
      "command batches a frontend may have unanswered by the engine", 0},
     {"cpu-affinity", "CPUS", S_STR, F(cpu_affinity), 0, 0, NULL, "auto",
@@ -336,6 +341,21 @@ int config_set(vole_config_t *c, const char *name, int argc, char **argv, char *
     if (!s) {
         s_err(err, errlen, "unknown setting '%s'", name);
         return -1;
+    }
+    if (!strcmp(s->name, "client-output-buffer-limit")) {
+        /* each line adds a class; the engine validates the whole (CONFIG SET's rules) */
+        size_t used = strlen(c->client_output_buffer_limit);
+        for (int i = 0; i < argc; i++) {
+            int n = snprintf(c->client_output_buffer_limit + used,
+                             sizeof c->client_output_buffer_limit - used, "%s%s",
+                             used ? " " : "", argv[i]);
+            if (n < 0 || (size_t)n >= sizeof c->client_output_buffer_limit - used) {
+                s_err(err, errlen, "client-output-buffer-limit is too long");
+                return -1;
+            }
+            used += (size_t)n;
+        }
+        return 0;
     }
     if (!strcmp(s->name, "save")) {
         /* as redis.conf: each save line adds rules, save "" removes them all; a flag may

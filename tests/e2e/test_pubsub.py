@@ -287,3 +287,33 @@ def test_slow_subscriber_is_disconnected(both):
         return t
 
     run_both(servers, conn, scenario)
+
+
+def test_soft_output_limit_disconnects_after_its_seconds(both):
+    """client-output-buffer-limit's soft part: above the soft limit for longer than its
+    seconds (checked as output is added) the subscriber is closed, as in Redis; below the
+    hard limit nothing happens at once. The limits are set and restored with CONFIG SET."""
+    servers, conn = both
+
+    def scenario(server, conn):
+        sub, pub = conn(server), conn(server)
+        t = [pub.call("CONFIG", "SET", "client-output-buffer-limit", "pubsub 64mb 256kb 1")]
+        try:
+            sub.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            t.append(sub.call("SUBSCRIBE", "soft"))
+            # 16 MB: more than socket buffers take (the kernel's and, in Redis, its per-event
+            # write cap differ), far above the soft limit, far below the hard one
+            for _ in range(16):
+                pub.call("PUBLISH", "soft", b"y" * (1024 * 1024))
+            # still subscribed right away: the soft limit needs its second
+            t.append(numsub(pub, "soft") == 1)
+            # more output after the second passes: the check closes it
+            gone = wait_until(lambda: pub.call("PUBLISH", "soft", "tick") == b":0\r\n", 10,
+                              interval=0.1)
+            t.append(gone)
+        finally:
+            t.append(pub.call("CONFIG", "SET", "client-output-buffer-limit",
+                              "pubsub 32mb 8mb 60"))
+        return t
+
+    run_both(servers, conn, scenario)
