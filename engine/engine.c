@@ -71,10 +71,16 @@ static engine_t *s_engine_new(const engine_config_t *cfg) {
     if (!e) abort();
     e->cfg = *cfg;
     if (e->cfg.databases < 1) e->cfg.databases = 1;
-    uint8_t seed[16];
-    if (getrandom(seed, sizeof seed, 0) != (ssize_t)sizeof seed)
-        for (int i = 0; i < 16; i++) seed[i] = (uint8_t)(now_us() >> (i % 8));
-    dict_set_seed(seed);
+    /* the dicts' hash seed is the process's: set once, or a second engine (tests, tools)
+     * would strand every entry the first one hashed */
+    static int seeded;
+    if (!seeded) {
+        uint8_t seed[16];
+        if (getrandom(seed, sizeof seed, 0) != (ssize_t)sizeof seed)
+            for (int i = 0; i < 16; i++) seed[i] = (uint8_t)(now_us() >> (i % 8));
+        dict_set_seed(seed);
+        seeded = 1;
+    }
     /* room for the namespaces too: a db_t never moves (engine/core.h) */
     e->dbs = calloc((size_t)e->cfg.databases + ENGINE_NAMESPACES_MAX, sizeof(db_t));
     if (!e->dbs) abort();

@@ -95,6 +95,18 @@ def dump(c):
     return out
 
 
+def assert_comes_back(data, before, log_phrase=None, *extra):
+    """A new instance on data serves exactly the keys dumped in before."""
+    v = start_in(data, *extra)
+    try:
+        wait_loaded(v)
+        assert dump(v.client()) == before
+        if log_phrase:
+            assert log_phrase in v.log_text()
+    finally:
+        v.stop()
+
+
 def test_every_type_survives_a_restart(tmp_path):
     data = tmp_path / "data"
     v = start_in(data)
@@ -105,13 +117,7 @@ def test_every_type_survives_a_restart(tmp_path):
         assert len(before) == 18
     finally:
         assert v.stop() == 0
-    v = start_in(data)
-    try:
-        wait_loaded(v)
-        assert dump(v.client()) == before
-        assert "data loaded" in v.log_text()
-    finally:
-        v.stop()
+    assert_comes_back(data, before, "data loaded")
 
 
 def test_every_type_survives_sigkill_of_everything(tmp_path):
@@ -125,12 +131,7 @@ def test_every_type_survives_sigkill_of_everything(tmp_path):
             os.kill(pid, signal.SIGKILL)
     finally:
         v.stop()
-    v = start_in(data)
-    try:
-        wait_loaded(v)
-        assert dump(v.client()) == before
-    finally:
-        v.stop()
+    assert_comes_back(data, before)
 
 
 class Writer(threading.Thread):
@@ -427,13 +428,7 @@ def test_bgrewriteaof_makes_a_base_and_drops_old_segments(tmp_path):
         before = dump(c)
     finally:
         assert v.stop() == 0
-    v = start_in(data)
-    try:
-        wait_loaded(v)
-        assert dump(v.client()) == before
-        assert "loading snapshot" in v.log_text()
-    finally:
-        v.stop()
+    assert_comes_back(data, before, "loading snapshot")
 
 
 def test_bgsave_while_clients_write(tmp_path):

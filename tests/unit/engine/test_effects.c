@@ -3,73 +3,20 @@
  * replaying every unit into an empty engine, later, rebuilds the same data. The test runs a
  * workload on one engine, replays its backlog into a second one, and compares both with
  * read commands whose replies do not depend on the current time. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-
-#include <cmocka.h>
-
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "engine/effects_backlog.h"
-#include "engine/engine.h"
-#include "shared/util.h"
+#include "tests/unit/engine/engine_harness.h"
 
-typedef struct {
-    engine_t *e;
-    client_t *c;
-} s_side_t;
+typedef th_engine_t s_side_t;
 
 static s_side_t s_a, s_b;
 
-static s_side_t s_new(void) {
-    s_side_t s;
-    s.e = engine_new_for_test();
-    s.c = client_new(s.e, s.e->frontends, 1);
-    return s;
-}
+static s_side_t s_new(void) { return th_new(); }
 
-static void s_free(s_side_t *s) {
-    client_free(s->e, s->c);
-    engine_free_for_test(s->e);
-}
+static void s_free(s_side_t *s) { th_free(s); }
 
-/* Runs a command (words, NULL-terminated) and returns a copy of its reply bytes. */
-static char *s_run_v(s_side_t *s, size_t *len, const char *first, va_list ap) {
-    proto_arg_t argv[64];
-    int argc = 0;
-    for (const char *w = first; w; w = va_arg(ap, const char *)) {
-        assert_true(argc < 64);
-        argv[argc].ptr = w;
-        argv[argc].len = strlen(w);
-        argc++;
-    }
-    frontend_t *fe = s->c->fe;
-    fe->out.len = 0;
-    fe->out_client = NULL;
-    fe->out_count = 0;
-    s->e->now_ms = now_ms();
-    engine_execute(s->e, s->c, argc, argv);
-    /* skip the message header and the reply record's framing */
-    size_t skip = PROTO_HEADER_SIZE + 9;
-    assert_true(fe->out.len >= skip);
-    *len = fe->out.len - skip;
-    char *copy = malloc(*len + 1);
-    memcpy(copy, fe->out.data + skip, *len);
-    copy[*len] = '\0';
-    return copy;
-}
-
-static char *s_run(s_side_t *s, size_t *len, const char *first, ...) {
-    va_list ap;
-    va_start(ap, first);
-    char *r = s_run_v(s, len, first, ap);
-    va_end(ap);
-    return r;
-}
+#define s_run th_run
 
 #define RUN_A(...)                                                                                 \
     do {                                                                                           \

@@ -280,7 +280,7 @@ static void test_help(void **state) {
     fflush(stdout);
     dup2(saved, 1);
     close(saved);
-    char buf[8192];
+    static char buf[65536];
     lseek(fd, 0, SEEK_SET);
     ssize_t n = read(fd, buf, sizeof buf - 1);
     close(fd);
