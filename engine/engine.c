@@ -855,6 +855,7 @@ int engine_main(const vole_config_t *vc) {
     }
     if (!streams_caught_up(e, STREAM_EFFECTS))
         log_warn("shutting down before the persister acknowledged every write");
+    persist_shutdown(e);
     log_notice("engine shutting down");
     zmq_msg_close(&rid);
     zmq_msg_close(&body);

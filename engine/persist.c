@@ -120,10 +120,11 @@ static int s_fork_snapshot(engine_t *e, int kind, const char *path, char *err, s
     return 0;
 }
 
-static void s_snapshot_done(engine_t *e, frontend_t *fe, int ok, uint64_t seq, const char *text) {
+static void s_snapshot_done(engine_t *e, frontend_t *fe, int kind, int ok, uint64_t seq,
+                            const char *text) {
     buf_t b;
     buf_init(&b);
-    proto_put_ctl(&b, MSG_SNAPSHOT_DONE, SNAP_AOF_BASE, seq, (uint64_t)ok, text, strlen(text));
+    proto_put_ctl(&b, MSG_SNAPSHOT_DONE, (uint8_t)kind, seq, (uint64_t)ok, text, strlen(text));
     engine_send_to(e, fe, b.data, b.len);
     buf_free(&b);
 }
@@ -139,7 +140,7 @@ static int s_start_aof_base(engine_t *e, frontend_t *fe, const char *path) {
     persist_t *ps = s_ps(e);
     if (s_fork_snapshot(e, SNAP_AOF_BASE, path, err, sizeof err) < 0) {
         ps->last_rewrite_ok = 0;
-        if (fe) s_snapshot_done(e, fe, 0, 0, err);
+        if (fe) s_snapshot_done(e, fe, SNAP_AOF_BASE, 0, 0, err);
         return -1;
     }
     ps->requester = fe;
@@ -212,12 +213,17 @@ static void s_reap(engine_t *e) {
         }
         ps->last_try_ms = now_ms();
         log_notice("background snapshot %s", ok ? "done" : "FAILED (see the log)");
+        /* with the AOF on, the persister makes it the AOF's base and drops what it covers */
+        frontend_t *fe = s_persister(e);
+        if (ok && fe && ps->aof_on) s_snapshot_done(e, fe, SNAP_FILE, 1, ps->seq, ps->path);
     } else {
         ps->last_rewrite_ok = ok;
         ps->last_rewrite_time_s = secs;
         if (ok) ps->rewrites++;
         frontend_t *fe = s_persister(e);
-        if (fe) s_snapshot_done(e, fe, ok, ps->seq, ok ? ps->path : "the snapshot child failed");
+        if (fe)
+            s_snapshot_done(e, fe, SNAP_AOF_BASE, ok, ps->seq,
+                            ok ? ps->path : "the snapshot child failed");
         if (!ok) unlink(ps->path);
     }
     ps->pid = 0;
@@ -278,6 +284,25 @@ void persist_cron(engine_t *e) {
     s_auto_save(e);
 }
 
+void persist_shutdown(engine_t *e) {
+    persist_t *ps = s_ps(e);
+    if (ps->pid) {
+        /* a snapshot child must not outlive us half-written: its temp file is never renamed */
+        kill(ps->pid, SIGKILL);
+        waitpid(ps->pid, NULL, 0);
+        ps->pid = 0;
+    }
+    if (!config_save_rules()[0] || e->loading) return;
+    /* as Redis with save points: a final snapshot on SIGTERM */
+    char err[512];
+    int64_t t0 = mono_us();
+    if (s_save_now(e, ps->snapshot_path, err, sizeof err) < 0)
+        log_warn("the final snapshot failed: %s", err);
+    else
+        log_notice("final snapshot %s written in %lld ms", ps->snapshot_path,
+                   (long long)((mono_us() - t0) / 1000));
+}
+
 /* ---------- commands ---------- */
 
 void cmd_save(client_t *c) {
@@ -299,6 +324,9 @@ void cmd_save(client_t *c) {
     ps->lastsave_s = now_ms() / 1000;
     ps->last_bgsave_ok = 1;
     ps->saves++;
+    frontend_t *fe = s_persister(e);
+    if (fe && ps->aof_on)
+        s_snapshot_done(e, fe, SNAP_FILE, 1, effects_last_seq(e), ps->snapshot_path);
     reply_ok(c);
 }
 

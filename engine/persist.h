@@ -15,6 +15,8 @@ int persist_refuses(engine_t *e, client_t *c, const command_t *cmd);
 void persist_cron(engine_t *e);
 /* INFO stats: the last fork's duration (the engine's pause for a snapshot) and the count. */
 void persist_fork_stats(engine_t *e, long long *latest_usec, long long *total);
+/* At SIGTERM: stops a snapshot child, writes a final snapshot when save rules are set. */
+void persist_shutdown(engine_t *e);
 /* The "# Persistence" section of INFO. */
 void persist_info(engine_t *e, buf_t *b);
 #endif

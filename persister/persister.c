@@ -550,15 +550,30 @@ static void s_on_snapshot_done(pers_t *p, const char *data, size_t len) {
     uint64_t seq, ok;
     const char *tail;
     size_t tl;
-    if (proto_get_ctl(data, len, &kind, &seq, &ok, &tail, &tl) < 0 || kind != SNAP_AOF_BASE)
+    if (proto_get_ctl(data, len, &kind, &seq, &ok, &tail, &tl) < 0 ||
+        (kind != SNAP_AOF_BASE && kind != SNAP_FILE))
         return;
-    p->rewrite_pending = 0;
+    if (kind == SNAP_AOF_BASE) p->rewrite_pending = 0;
     if (!ok) {
         log_warn("the engine could not write a new AOF base: %.*s", (int)tl, tail);
         return;
     }
+    if (!p->aof_on) return;
     char path[1400], err[1600];
     snprintf(path, sizeof path, "%.*s", (int)tl, tail);
+    if (kind == SNAP_FILE) {
+        /* a BGSAVE or save rule: the same snapshot becomes the AOF's base too (a hard link:
+         * a later snapshot replaces the user's file by rename, never this inode) */
+        if (seq <= (p->m.has_base ? p->m.base_seq : 0)) return;
+        char link_path[1400];
+        snprintf(link_path, sizeof link_path, "%s/%s.base.%" PRIu64 ".vdb", p->dir,
+                 p->cfg->appendfilename, p->m.next_no);
+        if (link(path, link_path) < 0) {
+            log_verbose("snapshot %s not linked as AOF base: %s", path, strerror(errno));
+            return;
+        }
+        snprintf(path, sizeof path, "%s", link_path);
+    }
     const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
     /* everything up to seq is in the base; write what we hold first, then start the
      * effects after seq in a fresh segment */

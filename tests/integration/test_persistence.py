@@ -466,3 +466,26 @@ def test_bgsave_while_clients_write(tmp_path):
         assert not lost, f"{len(lost)} of {len(acked)} lost: {lost[:5]}"
     finally:
         v.stop()
+
+
+def test_bgsave_becomes_the_aof_base_and_sigterm_saves(tmp_path):
+    """A snapshot at S also serves as the AOF's base: segments up to S go. With save rules,
+    SIGTERM writes a final snapshot (as Redis with save points)."""
+    data = tmp_path / "data"
+    v = start_in(data, "--save", "3600 1")
+    try:
+        c = v.client()
+        for i in range(3000):
+            c.set(f"b{i}", i)
+        old = set(p.name for p in segments(data))
+        c.bgsave()
+        man = data / "appendonlydir" / "appendonly.aof.manifest"
+        assert wait_until(lambda: "base " in man.read_text(), 20), v.log_tail()
+        assert wait_until(lambda: not (old & set(p.name for p in segments(data))), 10)
+        c.set("after", "1")
+        before = dump(c)
+        mtime = (data / "dump.vdb").stat().st_mtime_ns
+    finally:
+        assert v.stop() == 0
+    assert (data / "dump.vdb").stat().st_mtime_ns > mtime  # the final snapshot
+    assert_comes_back(data, before, "loading snapshot")
