@@ -622,9 +622,12 @@ void cmd_config_resetstat(client_t *c) {
     e->stats.dirty = dirty;
     for (command_t *cmd = commands_table(); cmd && cmd->name; cmd++) {
         cmd->calls = cmd->usec = cmd->rejected = cmd->failed = 0;
+        memset(cmd->lat_hist, 0, sizeof cmd->lat_hist);
         if (cmd->subcommands)
-            for (command_t *sub = cmd->subcommands; sub->name; sub++)
+            for (command_t *sub = cmd->subcommands; sub->name; sub++) {
                 sub->calls = sub->usec = sub->rejected = sub->failed = 0;
+                memset(sub->lat_hist, 0, sizeof sub->lat_hist);
+            }
     }
     reply_ok(c);
 }

@@ -582,6 +582,23 @@ static void s_info_commandstats(buf_t *b) {
     }
 }
 
+/* Redis 7's latencystats lines (p50, p99, p99.9 in microseconds), from each command's
+ * power-of-two histogram: a percentile is the upper edge of the bucket that holds it. */
+static void s_latstat(buf_t *b, const command_t *cmd) {
+    if (!cmd->calls) return;
+    buf_printf(b, "latency_percentiles_usec_%s:p50=%.3f,p99=%.3f,p99.9=%.3f\r\n", cmd->fullname,
+               command_latency_percentile(cmd, 0.5), command_latency_percentile(cmd, 0.99),
+               command_latency_percentile(cmd, 0.999));
+}
+
+static void s_info_latencystats(buf_t *b) {
+    buf_append_str(b, "# Latencystats\r\n");
+    for (const command_t *cmd = commands_table(); cmd && cmd->name; cmd++) {
+        s_latstat(b, cmd);
+        for (const command_t *sub = cmd->subcommands; sub && sub->name; sub++) s_latstat(b, sub);
+    }
+}
+
 static void s_info_keyspace(engine_t *e, buf_t *b) {
     buf_append_str(b, "# Keyspace\r\n");
     for (int i = 0; i < e->cfg.databases; i++) {
@@ -623,8 +640,8 @@ void cmd_info(client_t *c) {
     for (int j = 0; s_sections[j].name; j++) {
         unsigned bit = s_sections[j].bit;
         if (!(want & bit)) continue;
-        /* per-error-code and latency statistics are not kept yet */
-        if (bit == SEC_ERRORSTATS || bit == SEC_LATENCYSTATS) continue;
+        /* per-error-code statistics are not kept yet */
+        if (bit == SEC_ERRORSTATS) continue;
         if (b.len) buf_append(&b, "\r\n", 2);
         switch (bit) {
         case SEC_SERVER: s_info_server(e, &b); break;
@@ -636,6 +653,7 @@ void cmd_info(client_t *c) {
         case SEC_CPU: s_info_cpu(&b); break;
         case SEC_MODULES: buf_append_str(&b, "# Modules\r\n"); break;
         case SEC_COMMANDSTATS: s_info_commandstats(&b); break;
+        case SEC_LATENCYSTATS: s_info_latencystats(&b); break;
         case SEC_CLUSTER: buf_append_str(&b, "# Cluster\r\ncluster_enabled:0\r\n"); break;
         case SEC_KEYSPACE: s_info_keyspace(e, &b); break;
         }

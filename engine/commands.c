@@ -1338,3 +1338,27 @@ int command_get_keys(const command_t *cmd, int argc, const proto_arg_t *argv, cm
     if (cmd->getkeys) return cmd->getkeys(cmd, argc, argv, out);
     return 0;
 }
+
+/* ===================== latency accounting ===================== */
+
+void command_account(const command_t *cmd, int64_t ns) {
+    command_t *c = (command_t *)cmd;
+    if (ns < 1) ns = 1;
+    c->usec += ns / 1000;
+    int k = 63 - __builtin_clzll((unsigned long long)ns);
+    if (k >= CMD_LAT_BUCKETS) k = CMD_LAT_BUCKETS - 1;
+    c->lat_hist[k]++;
+}
+
+double command_latency_percentile(const command_t *cmd, double p) {
+    uint64_t total = 0;
+    for (int k = 0; k < CMD_LAT_BUCKETS; k++) total += cmd->lat_hist[k];
+    if (!total) return 0;
+    uint64_t want = (uint64_t)(p * (double)total + 0.5), seen = 0;
+    if (want < 1) want = 1;
+    for (int k = 0; k < CMD_LAT_BUCKETS; k++) {
+        seen += cmd->lat_hist[k];
+        if (seen >= want) return (double)(1ULL << (k + 1)) / 1000.0;
+    }
+    return (double)(1ULL << CMD_LAT_BUCKETS) / 1000.0;
+}

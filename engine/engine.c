@@ -357,13 +357,18 @@ void engine_execute(engine_t *e, client_t *c, int argc, const proto_arg_t *argv)
         tracking_set_current(c);
         long long dirty0 = e->stats.dirty;
         effects_cmd_start(c, dirty0);
+        int64_t t0 = mono_ns();
         cmd->proc(c);
+        int64_t took = mono_ns() - t0;
         effects_cmd_end(c, cmd, dirty0);
         hooks_after_call(c, cmd); /* monitors, client tracking */
         if (!(cmd->flagbits & CMD_FAST)) e->now_ms = now_ms();
-        ((command_t *)cmd)->calls++;
         c->lastcmd = cmd;
-        e->stats.total_commands++;
+        if (c != e->loader) { /* replaying the data at start-up is not traffic (as Redis) */
+            command_account(cmd, took);
+            ((command_t *)cmd)->calls++;
+            e->stats.total_commands++;
+        }
         /* keys this command (or EXEC) made ready wake their waiters now, as in Redis */
         blocking_serve_ready(e);
     }

@@ -318,6 +318,13 @@ enum {
     CMD_NO_MULTI = 1 << 24, CMD_MOVABLE_KEYS = 1 << 25, CMD_ALLOW_BUSY = 1 << 26,
 };
 
+#define CMD_LAT_BUCKETS 40
+/* Adds one call's duration to cmd's totals (commandstats usec, latencystats histogram). */
+void command_account(const command_t *cmd, int64_t ns);
+/* The duration below which a fraction p of cmd's calls finished, in microseconds (the upper
+ * edge of the histogram bucket holding that call); 0 when there were no calls. */
+double command_latency_percentile(const command_t *cmd, double p);
+
 /* One row per command: the single source of truth read by dispatch, COMMAND, the CLI's
  * help and the HTTP API. Static strings use Redis's vocabulary so COMMAND INFO matches. */
 struct command {
@@ -353,6 +360,8 @@ struct command {
     char fullname[64]; /* "config|get" */
     command_t *parent;
     long long calls, usec, rejected, failed;
+    /* latency histogram (INFO latencystats): bucket k counts calls of 2^k..2^(k+1) ns */
+    uint64_t lat_hist[CMD_LAT_BUCKETS];
 };
 
 /* Adds a NULL-name terminated table of rows (a file's own commands) to the command table;

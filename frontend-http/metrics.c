@@ -85,7 +85,7 @@ static void s_num(buf_t *b, double v) {
 static void s_engine(buf_t *out, const char *info, size_t len) {
     buf_t samples[NINFO];
     for (size_t i = 0; i < NINFO; i++) buf_init(&samples[i]);
-    enum { C_CALLS, C_USEC, C_REJ, C_FAIL, K_KEYS, K_EXP, NFAM };
+    enum { C_CALLS, C_USEC, C_REJ, C_FAIL, K_KEYS, K_EXP, C_LAT, NFAM };
     static const char *const fam[NFAM][3] = {
         {"vole_command_calls_total", "counter", "Calls per command."},
         {"vole_command_duration_seconds_total", "counter", "Time spent executing each command."},
@@ -93,6 +93,8 @@ static void s_engine(buf_t *out, const char *info, size_t len) {
         {"vole_command_failed_calls_total", "counter", "Calls that ran and answered an error."},
         {"vole_db_keys", "gauge", "Keys per database."},
         {"vole_db_expiring_keys", "gauge", "Keys with a TTL per database."},
+        {"vole_command_latency_seconds", "summary",
+         "Command execution time in the engine: p50, p99, p99.9 (INFO latencystats)."},
     };
     buf_t fb[NFAM];
     for (int i = 0; i < NFAM; i++) buf_init(&fb[i]);
@@ -115,6 +117,18 @@ static void s_engine(buf_t *out, const char *info, size_t len) {
                 s_kv(v, vl, "usec", &usec);
                 s_kv(v, vl, "rejected_calls", &rej);
                 s_kv(v, vl, "failed_calls", &fail);
+                if (calls > 0) {
+                    /* the summary's sum and count, beside its quantiles below */
+                    buf_printf(&fb[C_LAT], "vole_command_latency_seconds_sum{cmd=\"");
+                    s_label(&fb[C_LAT], p + 8, nl - 8);
+                    buf_append_str(&fb[C_LAT], "\"} ");
+                    s_num(&fb[C_LAT], usec / 1e6);
+                    buf_printf(&fb[C_LAT], "\nvole_command_latency_seconds_count{cmd=\"");
+                    s_label(&fb[C_LAT], p + 8, nl - 8);
+                    buf_append_str(&fb[C_LAT], "\"} ");
+                    s_num(&fb[C_LAT], calls);
+                    buf_append_str(&fb[C_LAT], "\n");
+                }
                 if (calls > 0 || rej > 0) {
                     double vals[4] = {calls, usec / 1e6, rej, fail};
                     for (int f = 0; f < 4; f++) {
@@ -124,6 +138,18 @@ static void s_engine(buf_t *out, const char *info, size_t len) {
                         s_num(&fb[f], vals[f]);
                         buf_append_str(&fb[f], "\n");
                     }
+                }
+            } else if (nl > 25 && memcmp(p, "latency_percentiles_usec_", 25) == 0) {
+                static const char *const qs[3][2] = {{"p50", "0.5"}, {"p99", "0.99"},
+                                                     {"p99.9", "0.999"}};
+                for (int q = 0; q < 3; q++) {
+                    double us;
+                    if (!s_kv(v, vl, qs[q][0], &us)) continue;
+                    buf_printf(&fb[C_LAT], "vole_command_latency_seconds{cmd=\"");
+                    s_label(&fb[C_LAT], p + 25, nl - 25);
+                    buf_printf(&fb[C_LAT], "\",quantile=\"%s\"} ", qs[q][1]);
+                    s_num(&fb[C_LAT], us / 1e6);
+                    buf_append_str(&fb[C_LAT], "\n");
                 }
             } else if (nl > 2 && memcmp(p, "db", 2) == 0 && nl < 12) {
                 double keys = 0, exp = 0;

@@ -41,4 +41,5 @@ int64_t now_us(void);
 int64_t now_ms(void);
 /* Monotonic clock in microseconds. */
 int64_t mono_us(void);
+int64_t mono_ns(void); /* monotonic clock in nanoseconds (command timing) */
 #endif

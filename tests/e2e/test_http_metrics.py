@@ -127,3 +127,21 @@ def test_http_addr_all_interfaces_form():
         assert wait_until(lambda: http_ready(port), 10)
     finally:
         assert v.stop() == 0
+
+
+def test_command_latency_summary(h):
+    """Each command that ran has a latency summary: p50/p99/p99.9 quantiles from the engine's
+    histogram (INFO latencystats), with its sum and count (INFO commandstats)."""
+    c = h.vole.client()
+    c.config_resetstat()
+    for i in range(100):
+        c.set(f"l{i}", i)
+    info = c.info("latencystats")
+    assert "latency_percentiles_usec_set" in info, info
+    assert set(info["latency_percentiles_usec_set"]) == {"p50", "p99", "p99.9"}
+    stats = c.info("commandstats")["cmdstat_set"]
+    assert stats["calls"] == 100 and stats["usec"] > 0
+    text = metrics(h)
+    assert "# TYPE vole_command_latency_seconds summary" in text
+    assert 'vole_command_latency_seconds{cmd="set",quantile="0.99"}' in text
+    assert 'vole_command_latency_seconds_count{cmd="set"} 100' in text
