@@ -1096,6 +1096,13 @@ static int s_webhook(rctx_t *x, const char *sub) {
         if (!v || !json_is_string(v)) return s_fail(x, 400, "'%s' must be a string", f[i]);
         c_arg_json(x, v, f[i]);
     }
+    /* REGISTER's optional signing secret ("secret": "..."): WEBHOOK REGISTER ... SECRET s */
+    json_t *secret = strcmp(sub, "REGISTER") == 0 ? json_object_get(b, "secret") : NULL;
+    if (secret) {
+        if (!json_is_string(secret)) return s_fail(x, 400, "'secret' must be a string");
+        c_argz(x->j, "SECRET");
+        c_arg_json(x, secret, "secret");
+    }
     c_end(x->j);
     return 0;
 }
