@@ -132,6 +132,8 @@ void effects_cmd_end(client_t *c, const command_t *cmd, long long dirty_before) 
     effects_unit_end(e);
 }
 
+void effects_set_backlog_size(engine_t *e, size_t bytes) { s_fx(e)->backlog_max = bytes; }
+
 uint64_t effects_last_seq(engine_t *e) { return e->effects ? ((effects_t *)e->effects)->seq : 0; }
 
 void effects_set_seq(engine_t *e, uint64_t seq) {

@@ -30,6 +30,8 @@ int effects_get(engine_t *e, uint64_t seq, const char **p, size_t *len);
 /* Restarts the numbering at seq (after loading data whose last unit was seq). */
 void effects_set_seq(engine_t *e, uint64_t seq);
 void effects_free(engine_t *e);
+/* How many bytes of units the backlog keeps (effect-backlog-size). */
+void effects_set_backlog_size(engine_t *e, size_t bytes);
 /* Bytes held by the backlog (left out of maxmemory accounting, as Redis leaves out its
  * replication backlog). */
 size_t effects_memory(engine_t *e);

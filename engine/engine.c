@@ -740,6 +740,7 @@ int engine_main(const vole_config_t *vc) {
         return 1;
     }
     config_init_appendonly(!strcmp(vc->appendonly, "yes"));
+    effects_set_backlog_size(e, (size_t)vc->effect_backlog_size);
     if (config_init_client_output_buffer_limit(vc->client_output_buffer_limit) < 0) {
         log_warn("invalid client-output-buffer-limit '%s'", vc->client_output_buffer_limit);
         return 1;
@@ -845,6 +846,7 @@ int engine_main(const vole_config_t *vc) {
     /* the persister must hold every effect before we go: wait (bounded) for its acks */
     int64_t deadline = mono_us() + 4000000;
     while (!streams_caught_up(e, STREAM_EFFECTS) && mono_us() < deadline) {
+        persist_reap(e); /* a persister behind the backlog waits for its new base */
         streams_pump(e);
         zmq_pollitem_t item = {e->router, 0, ZMQ_POLLIN, 0};
         if (zmq_poll(&item, 1, 50) <= 0) continue;
@@ -852,8 +854,11 @@ int engine_main(const vole_config_t *vc) {
             if (!zmq_msg_more(&rid) || zmq_msg_recv(&body, e->router, 0) < 0) continue;
             proto_header_t h;
             const char *why;
+            /* acknowledgements, and a consumer (re)subscribing meanwhile: its next effects
+             * must still reach it */
             if (proto_header_parse(zmq_msg_data(&body), zmq_msg_size(&body), &h, &why) == 0 &&
-                h.type == MSG_STREAM_ACK)
+                (h.type == MSG_STREAM_ACK || h.type == MSG_STREAM_SUB || h.type == MSG_FE_HELLO ||
+                 h.type == MSG_SNAPSHOT_REQ))
                 s_on_message(e, zmq_msg_data(&rid), zmq_msg_size(&rid), zmq_msg_data(&body),
                              zmq_msg_size(&body));
         }

@@ -279,6 +279,8 @@ void persist_fork_stats(engine_t *e, long long *latest_usec, long long *total) {
     *total = ps->forks;
 }
 
+void persist_reap(engine_t *e) { s_reap(e); }
+
 void persist_cron(engine_t *e) {
     s_reap(e);
     s_auto_save(e);

@@ -11,6 +11,9 @@ void persist_on_snapshot_req(engine_t *e, frontend_t *fe, const char *data, size
 void persist_on_state(engine_t *e, frontend_t *fe, const char *data, size_t len);
 /* Refuses c's command with -MISCONF while the persister cannot write; 1 when refused. */
 int persist_refuses(engine_t *e, client_t *c, const command_t *cmd);
+/* Reaps a finished snapshot child and reports it (also during shutdown, when a persister
+ * waits for its new base). */
+void persist_reap(engine_t *e);
 /* Reaps snapshot children, runs save rules and snapshot-interval (from the engine's cron). */
 void persist_cron(engine_t *e);
 /* INFO stats: the last fork's duration (the engine's pause for a snapshot) and the count. */

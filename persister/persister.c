@@ -601,6 +601,10 @@ static void s_on_snapshot_done(pers_t *p, const char *data, size_t len) {
         unlink(path);
         return;
     }
+    /* the effects after the base are wanted now, before the slow removals below */
+    if (p->last_seq < seq) p->last_seq = seq;
+    p->synced_seq = p->last_seq;
+    if (!p->subscribed) s_subscribe(p);
     /* remove the files no longer named */
     if (old.has_base && strcmp(old.base, nm.base) != 0) {
         char f[1400];
@@ -622,10 +626,7 @@ static void s_on_snapshot_done(pers_t *p, const char *data, size_t len) {
     struct stat st;
     p->base_bytes = stat(path, &st) == 0 ? st.st_size : 0;
     p->aof_bytes = p->fd >= 0 ? p->seg_size : 0;
-    if (p->last_seq < seq) p->last_seq = seq;
-    p->synced_seq = p->last_seq;
     log_notice("new AOF base at effect %" PRIu64 " (%s); older files removed", seq, name);
-    if (!p->subscribed) s_subscribe(p);
     s_ack(p);
 }
 

@@ -110,6 +110,11 @@ static const setting_t s_settings[] = {
      "take a snapshot this often (seconds, or with s/m/h: 5m); 0 = only by save rules", 0},
     {"save", "RULES", S_STR, F(save), 0, 0, NULL, "\"\"",
      "Redis-style rules \"secs changes ...\": snapshot after secs if at least changes writes", 0},
+    {"effect-backlog-size", "SIZE", S_MEM, F(effect_backlog_size), 16 * 1024, LLONG_MAX, NULL,
+     "64mb",
+     "recent effects the engine keeps, so a restarted persister (or a replica) resumes "
+     "without a new snapshot; as Redis's repl-backlog-size",
+     0},
     {"client-output-buffer-limit", "CLASS HARD SOFT SECS", S_STR, F(client_output_buffer_limit),
      0, 0, NULL, "pubsub 32mb 8mb 60",
      "as redis.conf (one class per line): a client whose unsent output passes HARD, or stays "
@@ -318,6 +323,7 @@ void config_defaults(vole_config_t *c) {
     c->http_sse_heartbeat_ms = 15000;
     c->http_sse_max_buffer = 32LL * 1024 * 1024;
     snprintf(c->appendonly, sizeof c->appendonly, "yes");
+    c->effect_backlog_size = 64LL << 20;
     snprintf(c->appendfsync, sizeof c->appendfsync, "everysec");
     snprintf(c->appendfilename, sizeof c->appendfilename, "appendonly.aof");
     snprintf(c->appenddirname, sizeof c->appenddirname, "appendonlydir");

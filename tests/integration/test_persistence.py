@@ -489,3 +489,43 @@ def test_bgsave_becomes_the_aof_base_and_sigterm_saves(tmp_path):
         assert v.stop() == 0
     assert (data / "dump.vdb").stat().st_mtime_ns > mtime  # the final snapshot
     assert_comes_back(data, before, "loading snapshot")
+
+
+def test_persister_behind_the_backlog_gets_a_new_base(tmp_path):
+    """A persister that fell out of the engine's backlog (here: stopped while much more than
+    effect-backlog-size was written) gets a snapshot as its new AOF base, then the effects
+    after it; nothing is lost."""
+    data = tmp_path / "data"
+    v = start_in(data, "--effect-backlog-size", "256kb")
+    try:
+        c = v.client(socket_timeout=30)
+        c.set("first", "1")
+        pid = v.child_pid("persister")
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            p = c.pipeline(transaction=False)
+            for i in range(40000):  # ~40 MB of effects: past the 32 MB the engine sends ahead
+                p.set(f"g{i}", "x" * 1000)
+                if i % 1000 == 999:
+                    p.execute()
+            p.execute()
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        assert wait_until(lambda: "asking the engine for a new AOF base" in v.log_text(), 20), \
+            v.log_tail()
+        man = data / "appendonlydir" / "appendonly.aof.manifest"
+        assert wait_until(lambda: "base " in man.read_text(), 30), v.log_tail()
+        c.set("last", "1")
+        assert c.dbsize() == 40002
+    finally:
+        assert v.stop() == 0
+    v = start_in(data)
+    try:
+        wait_loaded(v)
+        c = v.client()
+        missing = [k for k in ["first", "last"] + [f"g{i}" for i in range(40000)]
+                   if not c.exists(k)]
+        assert not missing, (missing[:10], v.log_tail(30))
+        assert c.dbsize() == 40002
+    finally:
+        v.stop()
