@@ -38,6 +38,10 @@ static void s_put_cmd(effects_t *fx, int dbid, int argc, const proto_arg_t *argv
 static void s_record(engine_t *e, int dbid, int argc, const proto_arg_t *argv) {
     if (e->loading || argc < 1) return;
     effects_t *fx = s_fx(e);
+    if (fx->off) {
+        if (fx->depth == 0) fx->seq++;
+        return;
+    }
     int standalone = fx->depth == 0;
     if (standalone) effects_unit_begin(e);
     s_put_cmd(fx, dbid, argc, argv);
@@ -46,7 +50,7 @@ static void s_record(engine_t *e, int dbid, int argc, const proto_arg_t *argv) {
 
 void effect_add_in(client_t *c, int dbid, int argc, const proto_arg_t *argv) {
     engine_t *e = c->eng;
-    if (e->loading) return;
+    if (e->loading || (e->effects && ((effects_t *)e->effects)->off)) return;
     s_fx(e)->explicit_set = 1;
     s_record(e, dbid, argc, argv);
 }
@@ -125,6 +129,12 @@ void effects_cmd_end(client_t *c, const command_t *cmd, long long dirty_before) 
     engine_t *e = c->eng;
     if (e->loading) return;
     effects_t *fx = s_fx(e);
+    if (fx->off) {
+        /* nothing is built: a write just moves the numbering on */
+        fx->depth--;
+        if (fx->depth == 0 && e->stats.dirty != dirty_before) fx->seq++;
+        return;
+    }
     if (!fx->explicit_set && e->stats.dirty != dirty_before && (cmd->flagbits & CMD_WRITE))
         s_put_cmd(fx, c->db ? c->db->id : 0, c->argc, c->argv);
     core_after_command(c, cmd, dirty_before); /* the audit log, in the same unit (core.h) */
@@ -133,6 +143,14 @@ void effects_cmd_end(client_t *c, const command_t *cmd, long long dirty_before) 
 }
 
 void effects_set_backlog_size(engine_t *e, size_t bytes) { s_fx(e)->backlog_max = bytes; }
+
+void effects_set_off(engine_t *e, int off) {
+    effects_t *fx = s_fx(e);
+    if (fx->off == off || fx->depth) return;
+    fx->off = off;
+    buf_clear(&fx->unit);
+    fx->unit_cmds = 0;
+}
 
 uint64_t effects_last_seq(engine_t *e) { return e->effects ? ((effects_t *)e->effects)->seq : 0; }
 

@@ -357,9 +357,9 @@ void engine_execute(engine_t *e, client_t *c, int argc, const proto_arg_t *argv)
         tracking_set_current(c);
         long long dirty0 = e->stats.dirty;
         effects_cmd_start(c, dirty0);
-        int64_t t0 = mono_ns();
+        uint64_t t0 = ticks_now();
         cmd->proc(c);
-        int64_t took = mono_ns() - t0;
+        int64_t took = ticks_to_ns(ticks_now() - t0);
         effects_cmd_end(c, cmd, dirty0);
         hooks_after_call(c, cmd); /* monitors, client tracking */
         if (!(cmd->flagbits & CMD_FAST)) e->now_ms = now_ms();
@@ -623,6 +623,8 @@ static void s_on_message(engine_t *e, const char *rid, size_t rlen, const char *
         }
         break;
     case MSG_STREAM_SUB:
+        if (len > PROTO_HEADER_SIZE && (uint8_t)data[PROTO_HEADER_SIZE] == STREAM_EFFECTS)
+            effects_set_off(e, 0); /* someone reads effects now */
         streams_on_sub(e, fe, data, len);
         break;
     case MSG_STREAM_ACK:
@@ -741,6 +743,11 @@ int engine_main(const vole_config_t *vc) {
     }
     config_init_appendonly(!strcmp(vc->appendonly, "yes"));
     effects_set_backlog_size(e, (size_t)vc->effect_backlog_size);
+    /* without an AOF or a replica nobody reads effects: count them, build nothing (a consumer
+     * that subscribes later turns recording on and starts from a snapshot) */
+    effects_set_off(e, !(cfg.wait_for_load && !strcmp(vc->appendonly, "yes")) &&
+                           !s_has_role(vc->roles, "replicator"));
+    (void)ticks_to_ns(0); /* calibrate the command timer now, not on the first command */
     if (config_init_client_output_buffer_limit(vc->client_output_buffer_limit) < 0) {
         log_warn("invalid client-output-buffer-limit '%s'", vc->client_output_buffer_limit);
         return 1;

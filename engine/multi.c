@@ -442,9 +442,9 @@ void cmd_exec(client_t *c) {
         c->cmd = q->cmd;
         long long dirty0 = e->stats.dirty;
         effects_cmd_start(c, dirty0); /* inside EXEC's unit: the whole transaction is one */
-        int64_t t0 = mono_ns();
+        uint64_t t0 = ticks_now();
         q->cmd->proc(c);
-        command_account(q->cmd, mono_ns() - t0);
+        command_account(q->cmd, ticks_to_ns(ticks_now() - t0));
         effects_cmd_end(c, q->cmd, dirty0);
         hooks_after_call(c, q->cmd); /* monitors, client tracking (engine/monitor.h) */
         ((command_t *)q->cmd)->calls++;

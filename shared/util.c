@@ -281,6 +281,29 @@ int64_t mono_ns(void) {
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+#if defined(__x86_64__)
+#include <x86intrin.h>
+uint64_t ticks_now(void) { return __rdtsc(); }
+
+int64_t ticks_to_ns(uint64_t ticks) {
+    static double ns_per_tick;
+    if (ns_per_tick == 0) {
+        /* calibrate once: 2 ms of the time-stamp counter against the monotonic clock */
+        int64_t t0 = mono_ns();
+        uint64_t c0 = __rdtsc();
+        while (mono_ns() - t0 < 2000000) {
+        }
+        int64_t t1 = mono_ns();
+        uint64_t c1 = __rdtsc();
+        ns_per_tick = c1 > c0 ? (double)(t1 - t0) / (double)(c1 - c0) : 1.0;
+    }
+    return (int64_t)((double)ticks * ns_per_tick);
+}
+#else
+uint64_t ticks_now(void) { return (uint64_t)mono_ns(); }
+int64_t ticks_to_ns(uint64_t ticks) { return (int64_t)ticks; }
+#endif
+
 int64_t mono_us(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
