@@ -1,6 +1,8 @@
 /* RESP3 reply reading and JSON conversion for the HTTP frontend. */
 #include "frontend-http/resp3.h"
 
+#include <limits.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,7 +92,7 @@ int r3_next(const char **pp, const char *end, r3_val_t *v) {
 static long long s_children(const r3_val_t *v) {
     switch (v->type) {
     case '*': case '~': case '>': return v->n;
-    case '%': case '|': return v->n * 2;
+    case '%': case '|': return v->n > LLONG_MAX / 2 ? LLONG_MAX : v->n * 2; /* never wraps */
     default: return 0;
     }
 }
@@ -149,7 +151,7 @@ static int s_json(buf_t *out, const char **p, const char *end, int depth) {
         buf_append_str(out, "null");
         return 1;
     case '|':
-        for (long long i = 0; i < v.n * 2; i++)
+        for (long long i = 0; i < s_children(&v); i++) /* s_children never overflows */
             if (s_skip(p, end, depth + 1) != 1) return -1;
         return s_json(out, p, end, depth + 1);
     case '%': {

@@ -16,7 +16,8 @@ def start(data, *extra):
     port = free_port()
     v = start_vole(extra_args=["--dir", str(data), "--http-addr", f"127.0.0.1:{port}", *extra])
     h = VoleHttp(v, port)
-    assert wait_until(lambda: http_ready(port), 20), v.log_tail()
+    # /ready: the engine answers and has loaded its data (what /health does not say)
+    assert wait_until(lambda: http_ready(port, "/ready"), 20), v.log_tail()
     return h
 
 
