@@ -22,9 +22,6 @@
 #include "shared/schedrec.h"
 #include "shared/util.h"
 
-/* present once engine/snapshot.c is merged; the snapshot test skips until then */
-#pragma weak snapshot_save_file
-#pragma weak snapshot_load_file
 
 static engine_t *s_e;
 static client_t *s_c;
@@ -215,7 +212,6 @@ static void test_cron_add_effect_and_errors(void **st) {
 
 static void test_snapshot_sections(void **st) {
     (void)st;
-    if (!snapshot_save_file) skip();
     snprintf(s_c->fe->role, sizeof s_c->fe->role, "scheduler");
     EXPECT("+OK\r\n", "CRON.ADD", "job", "30 9 * * mon-fri", "HSET", "h", "f", "v\x01");
     EXPECT(":1\r\n", "vole.cron-done", "job", "1700000000000", "ok", "1", "0");

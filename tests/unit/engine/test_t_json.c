@@ -518,17 +518,9 @@ static void test_effects_replay(void **state) {
     s_eng_free(&b);
 }
 
-/* Snapshot round trip through the file format (engine/snapshot.c, written in parallel: the
- * test skips itself in a build without it). */
-#pragma weak snapshot_save_file
-#pragma weak snapshot_load_file
-
+/* Snapshot round trip through the file format (engine/snapshot.c). */
 static void test_snapshot_roundtrip(void **state) {
     (void)state;
-    if (!snapshot_save_file || !snapshot_load_file) {
-        skip();
-        return;
-    }
     s_eng_t a = s_eng_new(), b = s_eng_new();
     s_exec(&a, "JSON.SET|j1|$|{\"a\":[1,2.5,\"x\\u0000y\",{\"b\":null}],\"t\":true,"
                "\"big\":-9223372036854775808,\"f\":1e-300,\"u\":\"\\u00e9\"}");

@@ -247,11 +247,7 @@ static void test_effects_replay(void **state) {
     s_same("TS.RANGE", "dst2", "-", "+", (const char *)NULL);
 }
 
-/* Snapshot round trip (engine/snapshot.c is merged separately: until it is linked the test
- * says so and skips). */
-#pragma weak snapshot_save_file
-#pragma weak snapshot_load_file
-
+/* Snapshot round trip (engine/snapshot.c). */
 /* TS.INFO without the fields that depend on how chunks were laid out (a load re-encodes). */
 static void s_same_info(const char *key) {
     size_t n1, n2;
@@ -279,10 +275,6 @@ static void s_same_info(const char *key) {
 
 static void test_snapshot_round_trip(void **state) {
     (void)state;
-    if (!snapshot_save_file || !snapshot_load_file) {
-        print_message("engine/snapshot.c is not linked in this build yet\n");
-        skip();
-    }
     s_eng_t *a = &s_a, *b = &s_b;
     RUN(a, "FLUSHALL");
     RUN(b, "FLUSHALL");
