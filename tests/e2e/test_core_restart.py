@@ -1,6 +1,5 @@
 # Namespaces, delayed keys, tags, schemas and the audit log survive a restart (snapshot and
-# effect log). Skipped, saying so, while the server keeps nothing across a restart at all (a
-# plain SET is gone too); once it persists, every feature must come back.
+# effect log).
 import shutil
 import sys
 from pathlib import Path
@@ -52,8 +51,7 @@ def test_everything_comes_back():
         w = restart(v)
         r = w.client(decode_responses=True)
         assert wait_until(lambda: loaded(r), 30)
-        if r.get("plain") is None:
-            pytest.skip("the server keeps nothing across a restart yet (no persistence)")
+        assert r.get("plain") == "1"
         assert r.execute_command("NAMESPACE", "LIST") == ["default", "staging"]
         assert r.execute_command("SCHEMA.LIST") == ["user:*"]
         r.execute_command("NAMESPACE", "USE", "staging")
