@@ -61,9 +61,8 @@ typedef struct {
     net_engine_link_t link;
     conn_table_t conns;
     char laddr[64];
-    buf_t batch;
-    uint32_t batch_count, seq, reset_seq;
-    int inflight, max_inflight;
+    net_batch_t eb; /* the command batch for the engine (shared/net.h) */
+    int max_inflight;
     int engine_up;
 } hfront_t;
 
@@ -76,15 +75,9 @@ static hconn_t *s_conn_get(hfront_t *f, uint32_t id) {
     return conn_table_get(&f->conns, id);
 }
 
-static void s_batch_rec(hfront_t *f) {
-    if (f->batch.len == 0) proto_begin(&f->batch, MSG_CMD_BATCH);
-    f->batch_count++;
-}
-
 static void s_conn_close(hfront_t *f, hconn_t *c, int tell_engine) {
     if (tell_engine && c->opened) {
-        s_batch_rec(f);
-        proto_put_close(&f->batch, c->id);
+        proto_put_close(net_batch_rec(&f->eb), c->id);
     }
     epoll_ctl(f->ep, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
@@ -184,8 +177,7 @@ static void s_enqueue(hconn_t *c, hjob_t *j) {
 /* Sends the job's commands in the batch, opening a fresh engine client first when needed. */
 static void s_submit(hfront_t *f, hconn_t *c, hjob_t *j) {
     if (j->reopen || !c->opened) {
-        s_batch_rec(f);
-        proto_put_open(&f->batch, c->id, c->addr, f->laddr, CONN_F_HTTP);
+        proto_put_open(net_batch_rec(&f->eb), c->id, c->addr, f->laddr, CONN_F_HTTP);
         c->opened = 1;
     }
     const char *p = j->cmds.data, *end = p + j->cmds.len;
@@ -193,11 +185,10 @@ static void s_submit(hfront_t *f, hconn_t *c, hjob_t *j) {
         uint32_t argc, len;
         memcpy(&argc, p, 4);
         p += 4;
-        s_batch_rec(f);
-        proto_put_cmd_start(&f->batch, c->id, argc);
+        proto_put_cmd_start(net_batch_rec(&f->eb), c->id, argc);
         for (uint32_t i = 0; i < argc; i++) {
             memcpy(&len, p, 4);
-            proto_put_arg(&f->batch, p + 4, len);
+            proto_put_arg(&f->eb.buf, p + 4, len);
             p += 4 + len;
         }
     }
@@ -326,17 +317,7 @@ static void s_accept(hfront_t *f) {
 /* ---------- engine link ---------- */
 
 static void s_send_batch(hfront_t *f) {
-    if (f->batch_count == 0 || !f->engine_up) return;
-    f->seq++;
-    proto_finish(&f->batch, f->batch_count);
-    proto_set_seq(&f->batch, f->seq);
-    if (zmq_send(f->link.dealer, f->batch.data, f->batch.len, 0) < 0) {
-        log_warn("sending batch to engine: %s", zmq_strerror(errno));
-        return;
-    }
-    f->inflight++;
-    buf_clear(&f->batch);
-    f->batch_count = 0;
+    if (f->engine_up) net_batch_send(&f->eb, f->link.dealer);
 }
 
 /* Hands complete engine replies in [p, p+n) to the connection's jobs; returns the bytes used
@@ -398,8 +379,7 @@ static void s_handle_reply(hfront_t *f, const char *data, size_t len) {
         return;
     }
     if (h.type == MSG_REPLY_BATCH) {
-        if (h.seq <= f->reset_seq) return;
-        if (f->inflight > 0) f->inflight--;
+        if (!net_batch_answered(&f->eb, h.seq)) return; /* for a batch sent to a dead engine */
     }
     uint32_t id;
     uint8_t flags;
@@ -446,10 +426,7 @@ static void s_drain_monitor(hfront_t *f) {
             f->engine_up = f->api.engine_up = 0;
             for (uint32_t s = 0; s < f->conns.nslots; s++)
                 if (f->conns.conns[s]) s_conn_close(f, f->conns.conns[s], 0);
-            buf_clear(&f->batch);
-            f->batch_count = 0;
-            f->reset_seq = f->seq;
-            f->inflight = 0;
+            net_batch_lost(&f->eb);
         }
     }
 }
@@ -517,7 +494,7 @@ int frontend_http_main(const vole_config_t *cfg) {
     if (hb_fd >= 0) fcntl(hb_fd, F_SETFL, fcntl(hb_fd, F_GETFL) | O_NONBLOCK);
     f->max_inflight = cfg->batches_in_flight > 0 ? cfg->batches_in_flight : 1;
     conn_table_init(&f->conns, cfg->maxclients);
-    buf_init(&f->batch);
+    buf_init(&f->eb.buf);
 
     f->lfd = net_listen(addr, f->laddr, sizeof f->laddr);
     if (f->lfd < 0 || net_engine_link_open(&f->link, cfg->engine_ep, "http") < 0) return 1;
@@ -541,7 +518,7 @@ int frontend_http_main(const vole_config_t *cfg) {
             next_timer = now + TIMER_MS * 1000;
         }
         s_drain_monitor(f);
-        if (f->inflight >= f->max_inflight) {
+        if (f->eb.inflight >= f->max_inflight) {
             zmq_pollitem_t items[2] = {{f->link.dealer, 0, ZMQ_POLLIN, 0},
                                        {f->link.monitor, 0, ZMQ_POLLIN, 0}};
             int rc = zmq_poll(items, 2, TIMER_MS);
@@ -572,7 +549,7 @@ int frontend_http_main(const vole_config_t *cfg) {
                 ssize_t r = read(c->fd, junk, sizeof junk);
                 if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) s_conn_close(f, c, 1);
             } else if (s_wants_input(c) && (e & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
-                if (f->batch.len < BATCH_SOFT_MAX) s_read(f, c);
+                if (f->eb.buf.len < BATCH_SOFT_MAX) s_read(f, c);
             } else if (e & (EPOLLHUP | EPOLLERR | EPOLLRDHUP)) {
                 s_conn_close(f, c, 1); /* gone while we were not reading from it */
             }
@@ -589,7 +566,7 @@ int frontend_http_main(const vole_config_t *cfg) {
     s_send_batch(f);
     net_engine_link_close(&f->link);
     close(f->ep);
-    buf_free(&f->batch);
+    buf_free(&f->eb.buf);
     conn_table_free(&f->conns);
     free(f);
     return 0;

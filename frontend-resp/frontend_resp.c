@@ -61,11 +61,8 @@ typedef struct frontend {
     long long nconns;
     char laddr[64];
     resp_parser_t parser;
-    buf_t batch;
-    uint32_t batch_count;
-    uint32_t seq;        /* number of the last batch sent */
-    uint32_t reset_seq;  /* answers to batches up to this one are stale (engine restarted) */
-    int inflight, max_inflight;
+    net_batch_t eb;      /* the command batch for the engine (shared/net.h) */
+    int max_inflight;
     int hb_fd;
     int engine_up;
     /* connections that got reply records in the message being handled */
@@ -85,16 +82,8 @@ static conn_t *s_conn_get(frontend_t *f, uint32_t id) {
     return conn_table_get(&f->conns, id);
 }
 
-static void s_batch_begin_if_empty(frontend_t *f) {
-    if (f->batch.len == 0) proto_begin(&f->batch, MSG_CMD_BATCH);
-}
-
 static void s_conn_close(frontend_t *f, conn_t *c, int tell_engine) {
-    if (tell_engine) {
-        s_batch_begin_if_empty(f);
-        proto_put_close(&f->batch, c->id);
-        f->batch_count++;
-    }
+    if (tell_engine) proto_put_close(net_batch_rec(&f->eb), c->id);
     epoll_ctl(f->ep, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     conn_table_del(&f->conns, c->id);
@@ -139,9 +128,7 @@ static void s_accept(frontend_t *f) {
         f->nconns++;
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
         epoll_ctl(f->ep, EPOLL_CTL_ADD, fd, &ev);
-        s_batch_begin_if_empty(f);
-        proto_put_open(&f->batch, c->id, c->addr, f->laddr, 0);
-        f->batch_count++;
+        proto_put_open(net_batch_rec(&f->eb), c->id, c->addr, f->laddr, 0);
     }
 }
 
@@ -155,20 +142,16 @@ static void s_parse(frontend_t *f, conn_t *c) {
         if (r == RESP_INCOMPLETE) break;
         if (r == RESP_PROTO_ERROR) {
             /* the error travels through the engine so it follows earlier replies */
-            s_batch_begin_if_empty(f);
-            proto_put_err_close(&f->batch, c->id, err, (uint32_t)strlen(err));
-            f->batch_count++;
+            proto_put_err_close(net_batch_rec(&f->eb), c->id, err, (uint32_t)strlen(err));
             c->stop_reading = 1;
             pos = c->in.len;
             break;
         }
         pos += used;
         if (r == RESP_EMPTY) continue;
-        s_batch_begin_if_empty(f);
-        proto_put_cmd_start(&f->batch, c->id, (uint32_t)f->parser.argc);
+        proto_put_cmd_start(net_batch_rec(&f->eb), c->id, (uint32_t)f->parser.argc);
         for (int i = 0; i < f->parser.argc; i++)
-            proto_put_arg(&f->batch, f->parser.argv[i], (uint32_t)f->parser.argvlen[i]);
-        f->batch_count++;
+            proto_put_arg(&f->eb.buf, f->parser.argv[i], (uint32_t)f->parser.argvlen[i]);
     }
     buf_consume(&c->in, pos);
     if (!c->stop_reading && (long long)c->in.len > f->qbuf_limit) {
@@ -247,17 +230,7 @@ static void s_send(frontend_t *f, conn_t *c, const char *p, size_t len) {
 /* ---------- engine link ---------- */
 
 static void s_send_batch(frontend_t *f) {
-    if (f->batch_count == 0 || !f->engine_up) return;
-    f->seq++;
-    proto_finish(&f->batch, f->batch_count);
-    proto_set_seq(&f->batch, f->seq);
-    if (zmq_send(f->dealer, f->batch.data, f->batch.len, 0) < 0) {
-        log_warn("sending batch to engine: %s", zmq_strerror(errno));
-        return;
-    }
-    f->inflight++;
-    buf_clear(&f->batch);
-    f->batch_count = 0;
+    if (f->engine_up) net_batch_send(&f->eb, f->dealer);
 }
 
 /* Whether c's unsent output breaks its class's limit (hard at once, soft for too long). */
@@ -310,8 +283,7 @@ static void s_handle_reply(frontend_t *f, const char *data, size_t len) {
         return;
     }
     if (h.type == MSG_REPLY_BATCH) {
-        if (h.seq <= f->reset_seq) return; /* answers a batch sent to a dead engine */
-        if (f->inflight > 0) f->inflight--;
+        if (!net_batch_answered(&f->eb, h.seq)) return; /* for a batch sent to a dead engine */
     }
     uint32_t id;
     uint8_t flags;
@@ -393,10 +365,7 @@ static void s_drain_monitor(frontend_t *f) {
             f->engine_up = 0;
             for (uint32_t s = 0; s < f->conns.nslots; s++)
                 if (f->conns.conns[s]) s_conn_close(f, f->conns.conns[s], 0);
-            buf_clear(&f->batch);
-            f->batch_count = 0;
-            f->reset_seq = f->seq;
-            f->inflight = 0;
+            net_batch_lost(&f->eb);
         }
     }
 }
@@ -443,7 +412,7 @@ int frontend_resp_main(const vole_config_t *cfg) {
     f->qbuf_limit = cfg->client_query_buffer_limit;
     f->limit_normal = (out_limit_t){0, 0, 0};
     f->limit_pubsub = (out_limit_t){32LL << 20, 8LL << 20, 60};
-    buf_init(&f->batch);
+    buf_init(&f->eb.buf);
 
     if (s_listen(f) < 0 || s_engine_link(f) < 0) return 1;
     f->ep = epoll_create1(EPOLL_CLOEXEC);
@@ -461,7 +430,7 @@ int frontend_resp_main(const vole_config_t *cfg) {
     while (!s_stop) {
         s_heartbeat(f, &next_hb);
         s_drain_monitor(f);
-        if (f->inflight >= f->max_inflight) {
+        if (f->eb.inflight >= f->max_inflight) {
             /* wait for the engine only: client input piles up in the kernel meanwhile and
              * is read in one go afterwards, which makes the next batch bigger */
             zmq_pollitem_t items[2] = {{f->dealer, 0, ZMQ_POLLIN, 0}, {f->monitor, 0, ZMQ_POLLIN, 0}};
@@ -487,7 +456,7 @@ int frontend_resp_main(const vole_config_t *cfg) {
                 if (s_write(f, c) < 0) continue;
             }
             if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-                if (f->batch.len < BATCH_SOFT_MAX) s_read(f, c);
+                if (f->eb.buf.len < BATCH_SOFT_MAX) s_read(f, c);
             }
         }
         s_drain_monitor(f);
@@ -504,7 +473,7 @@ int frontend_resp_main(const vole_config_t *cfg) {
     /* free everything, so a leak checker run on the frontend reports only real leaks */
     close(f->ep);
     resp_parser_free(&f->parser);
-    buf_free(&f->batch);
+    buf_free(&f->eb.buf);
     conn_table_free(&f->conns);
     free(f->touched);
     free(f);

@@ -148,3 +148,40 @@ void net_heartbeat(int fd, int64_t *next_us) {
     (void)w;
     *next_us = now + 200000;
 }
+
+/* ---------- the command batch ---------- */
+
+buf_t *net_batch_rec(net_batch_t *b) {
+    if (b->buf.len == 0) proto_begin(&b->buf, MSG_CMD_BATCH);
+    b->count++;
+    return &b->buf;
+}
+
+int net_batch_send(net_batch_t *b, void *dealer) {
+    if (b->count == 0) return 0;
+    b->seq++;
+    proto_finish(&b->buf, b->count);
+    proto_set_seq(&b->buf, b->seq);
+    if (zmq_send(dealer, b->buf.data, b->buf.len, 0) < 0) {
+        log_warn("sending batch to engine: %s", zmq_strerror(errno));
+        b->seq--;
+        return -1;
+    }
+    b->inflight++;
+    buf_clear(&b->buf);
+    b->count = 0;
+    return 0;
+}
+
+void net_batch_lost(net_batch_t *b) {
+    buf_clear(&b->buf);
+    b->count = 0;
+    b->reset_seq = b->seq;
+    b->inflight = 0;
+}
+
+int net_batch_answered(net_batch_t *b, uint32_t seq) {
+    if (seq <= b->reset_seq) return 0;
+    if (b->inflight > 0) b->inflight--;
+    return 1;
+}
