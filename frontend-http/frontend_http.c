@@ -275,28 +275,19 @@ static void s_read(hfront_t *f, hconn_t *c) {
 
 static void s_accept(hfront_t *f) {
     for (;;) {
-        struct sockaddr_storage ss;
-        socklen_t sl = sizeof ss;
-        int fd = accept4(f->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno != EAGAIN && errno != EINTR) log_warn("accept: %s", strerror(errno));
-            return;
-        }
-        if (f->api.conns >= f->cfg->maxclients || f->conns.nfree == 0) {
-            static const char err[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: "
-                                      "application/json\r\nContent-Length: 41\r\nConnection: "
-                                      "close\r\n\r\n{\"error\":\"max number of clients reached\"}";
-            ssize_t w = write(fd, err, sizeof err - 1);
-            (void)w;
-            close(fd);
-            continue;
-        }
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        static const char err[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: "
+                                  "application/json\r\nContent-Length: 41\r\nConnection: "
+                                  "close\r\n\r\n{\"error\":\"max number of clients reached\"}";
+        char addr[64];
+        int fd = net_accept(f->lfd, f->api.conns >= f->cfg->maxclients || f->conns.nfree == 0,
+                            err, sizeof err - 1, addr, sizeof addr);
+        if (fd == -1) return;
+        if (fd == -2) continue;
         hconn_t *c = calloc(1, sizeof *c);
         if (!c) abort();
         c->id = conn_table_add(&f->conns, c);
         c->fd = fd;
+        snprintf(c->addr, sizeof c->addr, "%s", addr);
         buf_init(&c->in);
         buf_init(&c->out);
         buf_init(&c->ein);
@@ -304,7 +295,6 @@ static void s_accept(hfront_t *f) {
         buf_put_u8(&c->identity, 0); /* no credentials, default database */
         hparse_init(&c->hp, (size_t)f->cfg->http_max_header, (size_t)f->cfg->http_max_body, c,
                     s_on_head, s_on_request);
-        net_fmt_addr(&ss, c->addr, sizeof c->addr);
         c->last_active_ms = now_ms();
         f->api.conns++;
         f->api.conns_total++;

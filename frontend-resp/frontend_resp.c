@@ -102,29 +102,19 @@ static void s_set_events(frontend_t *f, conn_t *c, int want_write) {
 
 static void s_accept(frontend_t *f) {
     for (;;) {
-        struct sockaddr_storage ss;
-        socklen_t sl = sizeof ss;
-        int fd = accept4(f->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno != EAGAIN && errno != EINTR) log_warn("accept: %s", strerror(errno));
-            return;
-        }
-        if (f->nconns >= f->maxclients || f->conns.nfree == 0) {
-            static const char err[] = "-ERR max number of clients reached\r\n";
-            ssize_t w = write(fd, err, sizeof err - 1);
-            (void)w;
-            close(fd);
-            continue;
-        }
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        static const char err[] = "-ERR max number of clients reached\r\n";
+        char addr[64];
+        int fd = net_accept(f->lfd, f->nconns >= f->maxclients || f->conns.nfree == 0, err,
+                            sizeof err - 1, addr, sizeof addr);
+        if (fd == -1) return;
+        if (fd == -2) continue;
         conn_t *c = calloc(1, sizeof *c);
         if (!c) abort();
         c->id = conn_table_add(&f->conns, c);
         c->fd = fd;
+        snprintf(c->addr, sizeof c->addr, "%s", addr);
         buf_init(&c->in);
         buf_init(&c->out);
-        net_fmt_addr(&ss, c->addr, sizeof c->addr);
         f->nconns++;
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
         epoll_ctl(f->ep, EPOLL_CTL_ADD, fd, &ev);

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -184,4 +186,25 @@ int net_batch_answered(net_batch_t *b, uint32_t seq) {
     if (seq <= b->reset_seq) return 0;
     if (b->inflight > 0) b->inflight--;
     return 1;
+}
+
+int net_accept(int lfd, int full, const char *refusal, size_t refusal_len, char *addr,
+               size_t addrcap) {
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+        if (errno != EAGAIN && errno != EINTR) log_warn("accept: %s", strerror(errno));
+        return -1;
+    }
+    if (full) {
+        ssize_t w = write(fd, refusal, refusal_len);
+        (void)w;
+        close(fd);
+        return -2;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    net_fmt_addr(&ss, addr, addrcap);
+    return fd;
 }

@@ -15,6 +15,12 @@ void net_fmt_addr(const struct sockaddr_storage *ss, char *dst, size_t cap);
  * Returns the fd and the bound address in laddr, or -1 after logging why. */
 int net_listen(const char *addr, char *laddr, size_t laddr_cap);
 
+/* Accepts one pending connection on lfd (non-blocking, TCP_NODELAY) and prints its peer in
+ * addr. Returns the fd; -1 when none is pending; -2 when full is set: the refusal bytes were
+ * written to it and it was closed. */
+int net_accept(int lfd, int full, const char *refusal, size_t refusal_len, char *addr,
+               size_t addrcap);
+
 /* The link to the engine: a DEALER socket (no high-water marks, no linger, fast reconnect)
  * connected to endpoint, and a PAIR socket receiving its CONNECTED/DISCONNECTED events. */
 typedef struct {
