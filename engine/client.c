@@ -33,6 +33,9 @@ client_t *client_new(engine_t *e, frontend_t *fe, uint32_t fe_id) {
     c->resp = 2;
     c->ctime_ms = c->last_ms = now_ms();
     if (fe) dict_add(fe->clients, (void *)(uintptr_t)fe_id, c);
+    /* as Redis: a connection made while the default user has no password is authenticated;
+     * Vole's own clients always are */
+    if (!config_requirepass()[0] || !fe || fe->hidden) c->flags |= CLIENT_AUTHED;
     if (!fe || !fe->hidden) {
         e->connected_clients++;
         e->stats.total_connections++;

@@ -28,6 +28,7 @@ enum { COBL_NORMAL = 0, COBL_REPLICA = 1, COBL_PUBSUB = 2, COBL_CLASSES = 3 };
 static struct {
     /* hard, soft (bytes) and soft seconds per class; Redis's defaults */
     long long cobl[COBL_CLASSES][3];
+    char requirepass[512]; /* the default user's password; "" = none (AUTH not required) */
     int notify_flags;
     long long timeout; /* seconds a client may idle before it is closed; 0 = never */
     char *save;        /* canonical "secs changes ..." save rules, NULL = none */
@@ -80,6 +81,7 @@ enum {
     K_SAVE,   /* save rules */
     K_NOTIFY, /* keyspace event classes */
     K_COBL,   /* client-output-buffer-limit: class hard soft seconds ... */
+    K_PASS,   /* requirepass: any string, "" = none */
 };
 
 enum {
@@ -180,6 +182,17 @@ static const char *s_parse_cobl(const char *v, long long out[COBL_CLASSES][3]) {
     return NULL;
 }
 
+const char *config_requirepass(void) { return s_extra.requirepass; }
+
+void config_init_requirepass(const char *v) {
+    snprintf(s_extra.requirepass, sizeof s_extra.requirepass, "%s", v);
+}
+
+static void s_get_requirepass(engine_t *e, char *out, size_t cap) {
+    (void)e;
+    snprintf(out, cap, "%s", s_extra.requirepass);
+}
+
 int config_init_client_output_buffer_limit(const char *v) {
     if (!*v) return 0;
     return s_parse_cobl(v, s_extra.cobl) ? -1 : 0;
@@ -252,6 +265,7 @@ static const cfg_def_t s_cfgs[] = {
      CFG_LL(client_query_buffer_limit), NULL, NULL, NULL},
     {"dir", K_ENUM, F_PROTECTED, 0, 0, NOWHERE, NULL, s_get_dir, NULL},
     {"save", K_SAVE, 0, 0, 0, NOWHERE, NULL, s_get_save, NULL},
+    {"requirepass", K_PASS, 0, 0, 0, NOWHERE, NULL, s_get_requirepass, NULL},
     {"client-output-buffer-limit", K_COBL, F_FRONTEND, 0, 0, NOWHERE, NULL, s_get_cobl, NULL},
     {"appendonly", K_BOOL, 0, 0, 0, NOWHERE, s_yesno, s_get_appendonly, s_check_appendonly},
     {"port", K_INT, F_IMMUTABLE, 0, 65535, NOWHERE, NULL, s_get_port, NULL},
@@ -467,6 +481,11 @@ static const char *s_parse(const cfg_def_t *d, const char *v, size_t vlen, stage
         st->n = s_parse_notify(v);
         if (st->n < 0) return "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
         break;
+    case K_PASS:
+        if (vlen >= sizeof s_extra.requirepass) return "argument is too long";
+        st->str = strndup(v, vlen);
+        if (!st->str) abort();
+        break;
     case K_COBL: {
         memcpy(st->cobl, s_extra.cobl, sizeof st->cobl);
         const char *why = s_parse_cobl(v, st->cobl);
@@ -489,6 +508,10 @@ static void s_apply(engine_t *e, staged_t *st) {
         return;
     case K_NOTIFY: s_extra.notify_flags = (int)st->n; return;
     case K_COBL: memcpy(s_extra.cobl, st->cobl, sizeof s_extra.cobl); return;
+    case K_PASS:
+        /* connections already authenticated stay so, as in Redis */
+        snprintf(s_extra.requirepass, sizeof s_extra.requirepass, "%s", st->str);
+        return;
     case K_ENUM:
         if (d->at == AT_CFG_STR) snprintf(base + d->off, d->cap, "%s", st->choice);
         return;

@@ -63,6 +63,38 @@ void cmd_ping(client_t *c) {
 
 void cmd_echo(client_t *c) { reply_bulk(c, c->argv[1].ptr, c->argv[1].len); }
 
+int auth_check(const proto_arg_t *user, const proto_arg_t *pass) {
+    if (!(user->len == 7 && memcmp(user->ptr, "default", 7) == 0)) return 0;
+    const char *want = config_requirepass();
+    size_t wl = strlen(want);
+    if (!wl) return 1; /* nopass */
+    /* compared in time independent of where they differ */
+    unsigned char diff = (unsigned char)(pass->len != wl);
+    for (size_t i = 0; i < wl; i++)
+        diff |= (unsigned char)(want[i] ^ (i < pass->len ? pass->ptr[i] : 0));
+    return diff == 0;
+}
+
+void cmd_auth(client_t *c) {
+    if (c->argc > 3) {
+        reply_error(c, ERR_SYNTAX);
+        return;
+    }
+    static const proto_arg_t def = {"default", 7};
+    const proto_arg_t *user = c->argc == 3 ? &c->argv[1] : &def, *pass = &c->argv[c->argc - 1];
+    if (c->argc == 2 && !config_requirepass()[0]) {
+        reply_error(c, "AUTH <password> called without any password configured for the default "
+                       "user. Are you sure your configuration is correct?");
+        return;
+    }
+    if (!auth_check(user, pass)) {
+        reply_error(c, "-WRONGPASS invalid username-password pair or user is disabled.");
+        return;
+    }
+    c->flags |= CLIENT_AUTHED;
+    reply_ok(c);
+}
+
 void cmd_hello(client_t *c) {
     long long ver = 0;
     int next = 1;
@@ -83,13 +115,13 @@ void cmd_hello(client_t *c) {
         int more = c->argc - 1 - j;
         const proto_arg_t *opt = &c->argv[j];
         if (arg_is(opt, "auth") && more >= 2) {
-            /* Until ACLs exist the only user is "default" without a password, which accepts
-             * any password, as Redis's default user does. */
-            const proto_arg_t *user = &c->argv[j + 1];
-            if (!(user->len == 7 && memcmp(user->ptr, "default", 7) == 0)) {
+            /* the only user until ACLs exist is "default", with requirepass as its password
+             * (none: any password is accepted, as Redis's nopass default user) */
+            if (!auth_check(&c->argv[j + 1], &c->argv[j + 2])) {
                 reply_error(c, "-WRONGPASS invalid username-password pair or user is disabled.");
                 return;
             }
+            c->flags |= CLIENT_AUTHED;
             j += 2;
         } else if (arg_is(opt, "setname") && more >= 1) {
             const proto_arg_t *name = &c->argv[j + 1];

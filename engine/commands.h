@@ -212,6 +212,7 @@ void cmd_object_help(client_t *c);
 void cmd_ping(client_t *c);
 void cmd_echo(client_t *c);
 void cmd_hello(client_t *c);
+void cmd_auth(client_t *c);
 void cmd_quit(client_t *c);
 void cmd_reset(client_t *c);
 void cmd_select(client_t *c);

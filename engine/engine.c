@@ -328,6 +328,9 @@ void engine_execute(engine_t *e, client_t *c, int argc, const proto_arg_t *argv)
         s_reply_unknown(c, argc, argv);
     } else if ((cmd->arity > 0 && cmd->arity != argc) || argc < -cmd->arity || !cmd->proc) {
         reply_errorf(c, "wrong number of arguments for '%s' command", cmd->fullname);
+    } else if (!(c->flags & CLIENT_AUTHED) && !(cmd->flagbits & CMD_NO_AUTH) &&
+               config_requirepass()[0]) {
+        reply_error(c, "-NOAUTH Authentication required.");
     } else if ((cmd->flagbits & CMD_PROTECTED) && !s_protected_allowed(e, c)) {
         reply_error(c, "DEBUG command not allowed. If the enable-debug-command option is set to "
                        "\"local\", you can run it from a local connection, otherwise you need to "
@@ -742,6 +745,7 @@ int engine_main(const vole_config_t *vc) {
         return 1;
     }
     config_init_appendonly(!strcmp(vc->appendonly, "yes"));
+    config_init_requirepass(vc->requirepass);
     effects_set_backlog_size(e, (size_t)vc->effect_backlog_size);
     /* without an AOF or a replica nobody reads effects: count them, build nothing (a consumer
      * that subscribes later turns recording on and starts from a snapshot) */

@@ -182,6 +182,7 @@ enum {
     CLIENT_MULTI = 1 << 4,    /* between MULTI and EXEC/DISCARD */
     CLIENT_PUBSUB = 1 << 5,   /* has subscriptions (RESP2: subscribed mode) */
     CLIENT_BLOCKED = 1 << 6,  /* waiting in a blocking command */
+    CLIENT_AUTHED = 1 << 7,   /* authenticated (or no password was required when it came) */
 };
 
 struct client {
@@ -263,6 +264,11 @@ void config_init_appendonly(int on);
 void config_pubsub_output_limits(long long *hard, long long *soft, long long *secs);
 void config_normal_output_limits(long long *hard, long long *soft, long long *secs);
 int config_init_client_output_buffer_limit(const char *v);
+/* requirepass: the default user's password ("" = none); set at start-up from the settings. */
+const char *config_requirepass(void);
+void config_init_requirepass(const char *v);
+/* AUTH/HELLO AUTH: checks user and password against the default user; 1 when they match. */
+int auth_check(const proto_arg_t *user, const proto_arg_t *pass);
 int config_init_save(const char *rules);
 /* Deferred array length: returns a handle, then set_deferred_len(c, h, n). */
 size_t reply_deferred_len(client_t *c);

@@ -110,6 +110,10 @@ static const setting_t s_settings[] = {
      "take a snapshot this often (seconds, or with s/m/h: 5m); 0 = only by save rules", 0},
     {"save", "RULES", S_STR, F(save), 0, 0, NULL, "\"\"",
      "Redis-style rules \"secs changes ...\": snapshot after secs if at least changes writes", 0},
+    {"requirepass", "PASSWORD", S_STR, F(requirepass), 0, 0, NULL, "\"\" = none",
+     "clients must AUTH with this password first (the default user's, as in redis.conf); "
+     "HTTP clients send it as Authorization: Bearer",
+     0},
     {"effect-backlog-size", "SIZE", S_MEM, F(effect_backlog_size), 16 * 1024, LLONG_MAX, NULL,
      "64mb",
      "recent effects the engine keeps, so a restarted persister (or a replica) resumes "
