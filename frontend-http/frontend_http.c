@@ -322,6 +322,8 @@ static long s_dispatch(hfront_t *f, hconn_t *c, const char *p, size_t n) {
         hjob_t *j = s_waiting(c);
         if (j) {
             int rc = hapi_reply(&f->api, j, p + pos, used, &c->out);
+            /* read now: a finished job is freed by s_flush_jobs below */
+            int sse_live = j->sse && j->sse_started;
             if (rc == 1) {
                 s_flush_jobs(f, c);
                 if (c->hp.paused && !s_waiting(c)) { /* the identity change may proceed */
@@ -332,7 +334,7 @@ static long s_dispatch(hfront_t *f, hconn_t *c, const char *p, size_t n) {
             } else if (rc == 2) {
                 c->close_after = 1;
             }
-            if (j->sse && j->sse_started) c->last_sse_ms = now_ms();
+            if (sse_live) c->last_sse_ms = now_ms();
         }
         pos += used;
     }
