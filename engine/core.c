@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "engine/core.h"
+#include "shared/net.h"
 #include "shared/util.h"
 
 core_state_t *core_of(engine_t *e) {
@@ -28,12 +29,8 @@ void *core_module(engine_t *e, size_t off, size_t size, int create, int *created
 }
 
 void core_heartbeat(engine_t *e) {
-    static int64_t last;
-    int64_t now = mono_us();
-    if (e->hb_fd < 0 || now - last < 200000) return;
-    ssize_t w = write(e->hb_fd, ".", 1); /* non-blocking, like the loop's beat */
-    (void)w;
-    last = now;
+    static int64_t next;
+    net_heartbeat(e->hb_fd, &next); /* non-blocking, like the loop's beat */
 }
 
 void core_key_added(engine_t *e, db_t *db, const char *key, size_t len, vobj_t *val) {

@@ -65,6 +65,7 @@ typedef struct {
     int connected, subscribed, loading_engine, rewrite_pending;
     uint64_t engine_seq;
     int hb_fd;
+    int64_t next_hb; /* next heartbeat to the supervisor (net_heartbeat) */
 } pers_t;
 
 /* ---------- segments ---------- */
@@ -278,10 +279,7 @@ static int s_wait_for(pers_t *p, uint8_t type, zmq_msg_t *out, int timeout_ms) {
         if (left <= 0) return -1;
         zmq_pollitem_t it = {p->dealer, 0, ZMQ_POLLIN, 0};
         if (zmq_poll(&it, 1, left > 200 ? 200 : (long)left) < 0 && errno != EINTR) return -1;
-        if (p->hb_fd >= 0) {
-            ssize_t w = write(p->hb_fd, ".", 1);
-            (void)w;
-        }
+        net_heartbeat(p->hb_fd, &p->next_hb); /* a long load keeps beating */
         if (!(it.revents & ZMQ_POLLIN)) continue;
         zmq_msg_init(out);
         if (zmq_msg_recv(out, p->dealer, 0) < 0) {
@@ -698,11 +696,10 @@ int persister_main(const vole_config_t *cfg) {
     p->dealer = p->link.dealer;
     log_notice("persister ready: %s, appendfsync %s, dir %s", p->aof_on ? "AOF on" : "AOF off",
                cfg->appendfsync, p->dir);
-    int64_t next_hb = 0;
     zmq_msg_t msg;
     zmq_msg_init(&msg);
     while (!s_stop) {
-        net_heartbeat(p->hb_fd, &next_hb);
+        net_heartbeat(p->hb_fd, &p->next_hb);
         zmq_pollitem_t items[2] = {{p->dealer, 0, ZMQ_POLLIN, 0},
                                    {p->link.monitor, 0, ZMQ_POLLIN, 0}};
         long timeout = p->fsync_mode == 1 && p->synced_seq < p->last_seq ? 50 : 200;
