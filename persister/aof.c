@@ -110,6 +110,19 @@ int aof_fsync_dir(const char *dir) {
     return rc;
 }
 
+int aof_pwrite_all(int fd, const char *p, size_t n, off_t off) {
+    while (n > 0) {
+        ssize_t w = pwrite(fd, p, n, off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            if (w == 0) errno = ENOSPC;
+            return -1;
+        }
+        p += w, n -= (size_t)w, off += w;
+    }
+    return 0;
+}
+
 int aof_write_all(int fd, const char *p, size_t n) {
     while (n > 0) {
         ssize_t w = write(fd, p, n);
@@ -164,6 +177,22 @@ void aof_put_record(buf_t *b, uint64_t seq, const void *p, uint32_t len) {
     memcpy(hdr + 12, &crc, 4);
     buf_append(b, hdr, AOF_REC_HDR);
     buf_append(b, p, len);
+}
+
+/* 1 when every byte of fd from off to size is zero (space reserved ahead of the writes and
+ * never written), 0 when some byte is not, -1 on a read error. */
+static int s_zero_from(int fd, off_t off, off_t size) {
+    char chunk[65536];
+    while (off < size) {
+        size_t want = size - off < (off_t)sizeof chunk ? (size_t)(size - off) : sizeof chunk;
+        ssize_t n = pread(fd, chunk, want, off);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return n < 0 ? -1 : 1;
+        for (ssize_t i = 0; i < n; i++)
+            if (chunk[i]) return 0;
+        off += n;
+    }
+    return 1;
 }
 
 int aof_scan(const char *path, aof_rec_fn *fn, void *ctx, off_t *good_end, uint64_t *nrecs,
@@ -235,17 +264,37 @@ int aof_scan(const char *path, aof_rec_fn *fn, void *ctx, off_t *good_end, uint6
                     have += (size_t)n;
                 }
                 if (have < need) {
-                    rc = AOF_TORN; /* the file ends inside this record */
+                    /* the file ends inside this record, unless the few bytes left are
+                     * reserved space (zeros) */
+                    if (phase == 0 && s_zero_from(fd, off, size) == 1) goto out;
+                    rc = AOF_TORN;
                     goto out;
                 }
             }
             if (phase == 0) {
                 uint32_t len;
                 memcpy(&len, buf + pos, 4);
+                if (len == 0) {
+                    /* no record is empty: this is where the data ends when the rest of the
+                     * file is space reserved ahead of the writes (zeros) */
+                    int z = s_zero_from(fd, off, size);
+                    if (z == 1) goto out; /* AOF_OK, *good_end = off */
+                    if (z < 0) {
+                        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+                        rc = AOF_IOERR;
+                    } else {
+                        snprintf(err, errlen,
+                                 "%s: damaged record at offset %lld (length 0, data after it)",
+                                 path, (long long)off);
+                        rc = AOF_CORRUPT;
+                    }
+                    goto out;
+                }
                 if (len > AOF_REC_MAX) {
-                    /* a length no record has: damage (or a torn header of zeros... which
-                     * would read as 0, not as this) */
-                    if ((off_t)(off + AOF_REC_HDR) >= size) {
+                    /* a length no record has: a torn header when only reserved space (zeros)
+                     * follows it, damage otherwise */
+                    if ((off_t)(off + AOF_REC_HDR) >= size ||
+                        s_zero_from(fd, off + AOF_REC_HDR, size) == 1) {
                         rc = AOF_TORN;
                     } else {
                         snprintf(err, errlen,
@@ -267,9 +316,9 @@ int aof_scan(const char *path, aof_rec_fn *fn, void *ctx, off_t *good_end, uint6
         c = crc32c(c, buf + pos + AOF_REC_HDR, len);
         off_t end = off + AOF_REC_HDR + (off_t)len;
         if (c != crc) {
-            /* the last record of the file: a write that did not complete (zeros or garbage
-             * where the kernel had extended the file); anything after it: damage */
-            if (end >= size) {
+            /* the last record of the file (only reserved space, zeros, after it): a write
+             * that did not complete; anything after it: damage */
+            if (end >= size || s_zero_from(fd, end, size) == 1) {
                 rc = AOF_TORN;
             } else {
                 snprintf(err, errlen,

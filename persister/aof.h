@@ -44,9 +44,10 @@ void aof_put_record(buf_t *b, uint64_t seq, const void *p, uint32_t len);
 /* Walks a segment: calls fn for every intact record (fn returning < 0 stops the walk with
  * AOF_STOPPED). Results: */
 enum {
-    AOF_OK = 0,       /* every byte belongs to an intact record */
-    AOF_TORN = 1,     /* the file ends inside its last record (an interrupted write): *good_end
-                         is where the intact records end */
+    AOF_OK = 0,       /* every byte belongs to an intact record, or to space reserved after
+                         the last one (zeros: *good_end is then below the file's size) */
+    AOF_TORN = 1,     /* the file ends inside its last record (an interrupted write), possibly
+                         followed by reserved space: *good_end is where the intact records end */
     AOF_CORRUPT = -1, /* a damaged record with data after it: err names the offset */
     AOF_IOERR = -2,
     AOF_STOPPED = -3,
@@ -60,6 +61,8 @@ int aof_scan(const char *path, aof_rec_fn *fn, void *ctx, off_t *good_end, uint6
 int aof_check_main(int argc, char **argv);
 /* Writes buf to fd completely (retrying short writes); 0 or -1 with errno. */
 int aof_write_all(int fd, const char *p, size_t n);
+/* The same at a file offset (pwrite). */
+int aof_pwrite_all(int fd, const char *p, size_t n, off_t off);
 /* fsync of a directory (after creating, renaming or removing files in it). */
 int aof_fsync_dir(const char *dir);
 #endif

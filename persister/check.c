@@ -107,7 +107,11 @@ int aof_check_main(int argc, char **argv) {
         printf("  segment %s: %lld bytes, %" PRIu64 " records", m.segs[i].name,
                (long long)st.st_size, w.count - before);
         if (rc == AOF_OK) {
-            printf(", intact\n");
+            if (good < st.st_size)
+                printf(", intact (%lld bytes reserved after the data)\n",
+                       (long long)(st.st_size - good));
+            else
+                printf(", intact\n");
             continue;
         }
         int last = i + 1 == m.nsegs;

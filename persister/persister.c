@@ -29,9 +29,13 @@
 #define REWRITE_MIN (64ll << 20)  /* AOF growth that asks for a new base (as Redis's
                                      auto-aof-rewrite-min-size) */
 #define LOAD_CHUNK (1u << 20)     /* bytes of units per LOAD message */
-/* Disk space is reserved ahead of the writes (fallocate, keeping the file size): effects the
- * engine already executed always have room, and a full disk is noticed while RESERVE_LOW
- * bytes are still reserved, so writes are refused (-MISCONF) before anything fails. */
+/* Disk space is reserved ahead of the writes (fallocate, growing the file: the reserved tail
+ * reads as zeros, where readers see the data end): effects the engine already executed always
+ * have room, and a full disk is noticed while RESERVE_LOW bytes are still reserved, so writes
+ * are refused (-MISCONF) before anything fails. Writing into allocated space also makes each
+ * fdatasync cheaper: the file's size no longer changes with every write, so no inode update
+ * goes to disk with it (measured: ~135 -> ~85 us per write + fdatasync on ext4). A segment
+ * is cut back to its data when it is closed. */
 #define RESERVE_CHUNK (1ll << 20)
 #define RESERVE_LOW (256ll << 10)
 
@@ -70,16 +74,25 @@ typedef struct {
 
 /* ---------- segments ---------- */
 
-static int s_open_segment(pers_t *p, const char *name, int create) {
+/* Closes the current segment, giving back the space reserved past its data. */
+static void s_close_segment(pers_t *p) {
+    if (p->fd < 0) return;
+    if (p->reserved_end > p->seg_size && ftruncate(p->fd, p->seg_size) < 0)
+        log_verbose("cannot give back the AOF's reserved space: %s", strerror(errno));
+    close(p->fd);
+    p->fd = -1;
+}
+
+/* Opens a new segment (create) or an existing one whose data ends at data_end. */
+static int s_open_segment(pers_t *p, const char *name, int create, off_t data_end) {
     char path[1400];
     snprintf(path, sizeof path, "%s/%s", p->dir, name);
-    int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0), 0644);
+    int fd = open(path, O_WRONLY | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0), 0644);
     if (fd < 0) {
         log_warn("cannot open AOF segment %s: %s", path, strerror(errno));
         return -1;
     }
-    struct stat st;
-    fstat(fd, &st);
+    struct stat st = {.st_size = data_end};
     if (create) {
         if (aof_write_all(fd, AOF_SEG_MAGIC, AOF_SEG_HDR) < 0 || fsync(fd) < 0) {
             log_warn("cannot write AOF segment %s: %s", path, strerror(errno));
@@ -89,10 +102,12 @@ static int s_open_segment(pers_t *p, const char *name, int create) {
         }
         st.st_size = AOF_SEG_HDR;
     }
-    if (p->fd >= 0) close(p->fd);
+    s_close_segment(p);
     p->fd = fd;
     p->seg_size = st.st_size;
-    p->reserved_end = st.st_size;
+    /* what lies past the data (space a predecessor reserved) is reserved */
+    struct stat now;
+    p->reserved_end = fstat(fd, &now) == 0 && now.st_size > st.st_size ? now.st_size : st.st_size;
     return 0;
 }
 
@@ -104,7 +119,7 @@ static void s_reserve(pers_t *p) {
     if (p->fd < 0 || p->reserved_end - p->seg_size >= RESERVE_LOW) return;
     if (p->space_error && now_ms() - p->last_reserve_try_ms < 1000) return;
     p->last_reserve_try_ms = now_ms();
-    int rc = fallocate(p->fd, FALLOC_FL_KEEP_SIZE, p->seg_size, RESERVE_CHUNK);
+    int rc = fallocate(p->fd, 0, p->seg_size, RESERVE_CHUNK);
     if (rc < 0 && (errno == EOPNOTSUPP || errno == ENOSYS)) {
         p->reserved_end = p->seg_size + RESERVE_CHUNK; /* cannot reserve: plain writes */
         return;
@@ -132,7 +147,7 @@ static void s_reserve(pers_t *p) {
 static int s_new_segment(pers_t *p, uint64_t first) {
     char name[300], err[512];
     snprintf(name, sizeof name, "%s.%" PRIu64 ".seg", p->cfg->appendfilename, p->m.next_no);
-    if (s_open_segment(p, name, 1) < 0) return -1;
+    if (s_open_segment(p, name, 1, 0) < 0) return -1;
     p->m.next_no++;
     aof_manifest_add_seg(&p->m, name, first);
     if (aof_manifest_save(p->dir, p->manifest_name, &p->m, err, sizeof err) < 0) {
@@ -184,6 +199,7 @@ static int s_check_files(pers_t *p) {
         p->base_bytes = st.st_size;
     }
     uint64_t base = sc.prev;
+    off_t last_good = 0;
     for (size_t i = 0; i < p->m.nsegs; i++) {
         char path[1400];
         snprintf(path, sizeof path, "%s/%s", p->dir, p->m.segs[i].name);
@@ -219,10 +235,11 @@ static int s_check_files(pers_t *p) {
             return -1;
         }
         p->aof_bytes += good;
+        last_good = good;
     }
     p->last_seq = sc.prev;
     if (p->m.nsegs) {
-        if (s_open_segment(p, p->m.segs[p->m.nsegs - 1].name, 0) < 0) return -1;
+        if (s_open_segment(p, p->m.segs[p->m.nsegs - 1].name, 0, last_good) < 0) return -1;
         /* a killed predecessor's writes may still be only in the page cache */
         if (fdatasync(p->fd) < 0) {
             log_warn("cannot fsync %s: %s", p->m.segs[p->m.nsegs - 1].name, strerror(errno));
@@ -505,10 +522,11 @@ static void s_fsync(pers_t *p) {
 /* Writes the buffered records; on failure nothing half-written stays in the file. */
 static void s_write(pers_t *p) {
     if (p->wbuf.len == 0 || p->fd < 0) return;
-    if (aof_write_all(p->fd, p->wbuf.data, p->wbuf.len) < 0) {
+    if (aof_pwrite_all(p->fd, p->wbuf.data, p->wbuf.len, p->seg_size) < 0) {
         int err = errno;
         if (ftruncate(p->fd, p->seg_size) < 0)
             log_warn("cannot cut a partial AOF write: %s", strerror(errno));
+        p->reserved_end = p->seg_size;
         if (!p->write_error) {
             log_warn("writing the AOF failed: %s; writes are refused until it works again",
                      strerror(err));
@@ -590,8 +608,7 @@ static void s_on_snapshot_done(pers_t *p, const char *data, size_t len) {
     }
     if (p->last_seq <= seq && p->fd >= 0) {
         /* nothing after the base yet: the next unit starts a new segment */
-        close(p->fd);
-        p->fd = -1;
+        s_close_segment(p);
     }
     if (aof_manifest_save(p->dir, p->manifest_name, &nm, err, sizeof err) < 0) {
         log_warn("cannot switch to the new AOF base: %s", err);
@@ -725,7 +742,7 @@ int persister_main(const vole_config_t *cfg) {
         s_on_message(p, zmq_msg_data(&msg), zmq_msg_size(&msg));
     s_write(p);
     s_fsync(p);
-    if (p->fd >= 0) close(p->fd);
+    s_close_segment(p);
     zmq_msg_close(&msg);
     net_engine_link_close(&p->link);
     log_notice("persister stopped at effect %" PRIu64 " (%s)", p->last_seq,

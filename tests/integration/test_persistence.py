@@ -245,6 +245,54 @@ def test_torn_tail_is_cut_with_a_warning(tmp_path):
         assert v.stop() == 0
 
 
+def data_end(raw):
+    """Where the records of a segment end: the persister reserves space ahead of its writes,
+    so after a SIGKILL the file goes on with zeros."""
+    pos = 8  # "VOLEAOF1"
+    while pos + 16 <= len(raw):
+        n = int.from_bytes(raw[pos:pos + 4], "little")
+        if n == 0:
+            break
+        pos += 16 + n
+    return pos
+
+
+def test_torn_write_in_reserved_space_after_sigkill(tmp_path):
+    data = tmp_path / "data"
+    v = start_in(data, "--appendfsync", "always")
+    try:
+        c = v.client()
+        for i in range(100):
+            c.set(f"t{i}", i)
+        for pid in list(v.instance_pids()) + [v.pid]:
+            os.kill(pid, signal.SIGKILL)
+    finally:
+        v.stop()
+    seg = segments(data)[-1]
+    raw = seg.read_bytes()
+    end = data_end(raw)
+    assert len(raw) > end and not raw[end:].strip(b"\0"), "expected reserved space (zeros)"
+    check = vole_binary("vole")
+    out = subprocess.run([str(check), "check-aof", str(data / "appendonlydir")],
+                         capture_output=True, text=True)
+    assert out.returncode == 0 and "reserved after the data" in out.stdout, out.stdout
+    with open(seg, "r+b") as f:  # half a record where the next write went
+        f.seek(end)
+        f.write(b"\x40\x00\x00\x00\x65\x00\x00\x00\x00\x00")
+    v = start_in(data)
+    try:
+        wait_loaded(v)
+        c = v.client()
+        assert [int(x) for x in c.mget([f"t{i}" for i in range(100)])] == list(range(100))
+        assert f"cutting it at offset {end}" in v.log_text()
+        c.set("after", "1")
+    finally:
+        assert v.stop() == 0
+    # a clean stop gives the reserved space back: the file ends with its last record
+    raw = seg.read_bytes()
+    assert data_end(raw) == len(raw)
+
+
 def test_damage_in_the_middle_stops_start_and_check_aof_repairs(tmp_path):
     data = tmp_path / "data"
     v = start_in(data)
