@@ -229,8 +229,35 @@ static void s_get_notify(engine_t *e, char *out, size_t cap) {
 }
 
 static int s_appendonly; /* as started: the persister's AOF is on */
+/* in Redis's order (its error message lists them so) */
+static const char *const s_fsync_modes[] = {"everysec", "always", "no", NULL};
+static const char *s_appendfsync = "everysec"; /* one of s_fsync_modes */
+static char s_appendfilename[256], s_appenddirname[256]; /* the persister's, fixed */
 
-void config_init_appendonly(int on) { s_appendonly = on; }
+void config_init_aof(int on, const char *appendfsync, const char *filename, const char *dirname) {
+    s_appendonly = on;
+    snprintf(s_appendfilename, sizeof s_appendfilename, "%s", filename);
+    snprintf(s_appenddirname, sizeof s_appenddirname, "%s", dirname);
+    for (const char *const *m = s_fsync_modes; *m; m++)
+        if (!strcasecmp(*m, appendfsync)) s_appendfsync = *m;
+}
+
+const char *config_appendfsync(void) { return s_appendfsync; }
+
+static void s_get_appendfsync(engine_t *e, char *out, size_t cap) {
+    (void)e;
+    snprintf(out, cap, "%s", s_appendfsync);
+}
+
+static void s_get_appendfilename(engine_t *e, char *out, size_t cap) {
+    (void)e;
+    snprintf(out, cap, "%s", s_appendfilename);
+}
+
+static void s_get_appenddirname(engine_t *e, char *out, size_t cap) {
+    (void)e;
+    snprintf(out, cap, "%s", s_appenddirname);
+}
 
 static void s_get_appendonly(engine_t *e, char *out, size_t cap) {
     (void)e;
@@ -268,6 +295,9 @@ static const cfg_def_t s_cfgs[] = {
     {"requirepass", K_PASS, 0, 0, 0, NOWHERE, NULL, s_get_requirepass, NULL},
     {"client-output-buffer-limit", K_COBL, F_FRONTEND, 0, 0, NOWHERE, NULL, s_get_cobl, NULL},
     {"appendonly", K_BOOL, 0, 0, 0, NOWHERE, s_yesno, s_get_appendonly, s_check_appendonly},
+    {"appendfsync", K_ENUM, 0, 0, 0, NOWHERE, s_fsync_modes, s_get_appendfsync, NULL},
+    {"appendfilename", K_ENUM, F_IMMUTABLE, 0, 0, NOWHERE, NULL, s_get_appendfilename, NULL},
+    {"appenddirname", K_ENUM, F_IMMUTABLE, 0, 0, NOWHERE, NULL, s_get_appenddirname, NULL},
     {"port", K_INT, F_IMMUTABLE, 0, 65535, NOWHERE, NULL, s_get_port, NULL},
     {"bind", K_ENUM, F_IMMUTABLE, 0, 0, NOWHERE, NULL, s_get_bind, NULL},
     {"timeout", K_UINT, 0, 0, INT_MAX, AT_TIMEOUT, 0, 0, NULL, NULL, NULL},
@@ -513,7 +543,12 @@ static void s_apply(engine_t *e, staged_t *st) {
         snprintf(s_extra.requirepass, sizeof s_extra.requirepass, "%s", st->str);
         return;
     case K_ENUM:
-        if (d->at == AT_CFG_STR) snprintf(base + d->off, d->cap, "%s", st->choice);
+        if (d->at == AT_CFG_STR) {
+            snprintf(base + d->off, d->cap, "%s", st->choice);
+        } else if (strcmp(d->name, "appendfsync") == 0) {
+            s_appendfsync = st->choice;
+            engine_set_appendfsync(e, s_appendonly && strcmp(st->choice, "always") == 0);
+        }
         return;
     default: break;
     }

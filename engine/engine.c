@@ -188,8 +188,9 @@ int engine_send_to(engine_t *e, frontend_t *fe, const void *data, size_t len) {
     return s_send_owned(e, fe, copy, len);
 }
 
-static void s_release_parked(engine_t *e, frontend_t *fe) {
-    while (fe->parked_head && fe->parked_head->need_seq <= e->durable_seq && !fe->gone) {
+/* Sends fe's held replies whose effects up to upto are durable, in order. */
+static void s_release_parked(engine_t *e, frontend_t *fe, uint64_t upto) {
+    while (fe->parked_head && fe->parked_head->need_seq <= upto && !fe->gone) {
         struct parked_msg *pm = fe->parked_head;
         fe->parked_head = pm->next;
         if (!fe->parked_head) fe->parked_tail = NULL;
@@ -198,10 +199,32 @@ static void s_release_parked(engine_t *e, frontend_t *fe) {
     }
 }
 
+/* Tells a persister the fsync policy in force (it may differ from its command line after a
+ * CONFIG SET). */
+static void s_send_fsync_policy(engine_t *e, frontend_t *fe) {
+    buf_t b;
+    buf_init(&b);
+    proto_begin(&b, MSG_CONFIG);
+    proto_put_config(&b, "appendfsync", config_appendfsync());
+    proto_finish(&b, 1);
+    engine_send_to(e, fe, b.data, b.len);
+    buf_free(&b);
+}
+
+void engine_set_appendfsync(engine_t *e, int always) {
+    int was = e->cfg.fsync_always;
+    e->cfg.fsync_always = always;
+    for (frontend_t *fe = e->frontends; fe; fe = fe->next) {
+        if (!strcmp(fe->role, "persister")) s_send_fsync_policy(e, fe);
+        /* replies held for the fsync go now: the policy no longer asks for it */
+        if (was && !always) s_release_parked(e, fe, UINT64_MAX);
+    }
+}
+
 void engine_on_durable(engine_t *e, uint64_t seq) {
     if (seq <= e->durable_seq) return;
     e->durable_seq = seq;
-    for (frontend_t *fe = e->frontends; fe; fe = fe->next) s_release_parked(e, fe);
+    for (frontend_t *fe = e->frontends; fe; fe = fe->next) s_release_parked(e, fe, seq);
 }
 
 /* Sends fe's pending records as one message; REPLY_BATCH answers a batch (always sent, even
@@ -623,6 +646,7 @@ static void s_on_message(engine_t *e, const char *rid, size_t rlen, const char *
             proto_put_ctl(&b, MSG_ENGINE_STATE, 0, effects_last_seq(e), flags, e->run_id, 40);
             engine_send_to(e, fe, b.data, b.len);
             buf_free(&b);
+            if (!strcmp(fe->role, "persister")) s_send_fsync_policy(e, fe);
         }
         break;
     case MSG_STREAM_SUB:
@@ -744,7 +768,8 @@ int engine_main(const vole_config_t *vc) {
                  vc->snapshot_interval);
         return 1;
     }
-    config_init_appendonly(!strcmp(vc->appendonly, "yes"));
+    config_init_aof(!strcmp(vc->appendonly, "yes"), vc->appendfsync, vc->appendfilename,
+                    vc->appenddirname);
     config_init_requirepass(vc->requirepass);
     effects_set_backlog_size(e, (size_t)vc->effect_backlog_size);
     /* without an AOF or a replica nobody reads effects: count them, build nothing (a consumer

@@ -645,6 +645,25 @@ static void s_on_snapshot_done(pers_t *p, const char *data, size_t len) {
     s_ack(p);
 }
 
+/* The engine's fsync policy (CONFIG SET appendfsync at run time; sent again on connect). */
+static void s_on_config(pers_t *p, const char *data, size_t len) {
+    char name[64], value[64];
+    size_t pos = PROTO_HEADER_SIZE;
+    int r;
+    while ((r = proto_config_next(data, len, &pos, name, sizeof name, value, sizeof value)) == 1) {
+        if (strcmp(name, "appendfsync") != 0) continue;
+        int mode = !strcmp(value, "always") ? 2 : !strcmp(value, "no") ? 0 : 1;
+        if (mode == p->fsync_mode) continue;
+        log_notice("appendfsync is now %s", value);
+        p->fsync_mode = mode;
+        if (mode == 2) { /* what was written under the old policy is fsynced at once */
+            s_fsync(p);
+            s_ack(p);
+        }
+    }
+    if (r < 0) log_warn("malformed config message from the engine");
+}
+
 static void s_on_message(pers_t *p, const char *data, size_t len) {
     proto_header_t h;
     const char *why;
@@ -660,6 +679,7 @@ static void s_on_message(pers_t *p, const char *data, size_t len) {
         s_request_base(p, "the engine's backlog no longer holds our next effect");
         break;
     case MSG_SNAPSHOT_DONE: s_on_snapshot_done(p, data, len); break;
+    case MSG_CONFIG: s_on_config(p, data, len); break;
     default: break;
     }
 }

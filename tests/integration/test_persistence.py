@@ -245,6 +245,43 @@ def test_torn_tail_is_cut_with_a_warning(tmp_path):
         assert v.stop() == 0
 
 
+def test_appendfsync_changes_at_run_time(tmp_path):
+    """CONFIG SET appendfsync always takes effect at once (acknowledged writes survive a
+    SIGKILL of everything) and reaches a persister that restarts later."""
+    data = tmp_path / "data"
+    v = start_in(data, "--appendfsync", "everysec")
+    try:
+        c = v.client()
+        assert c.config_set("appendfsync", "always")
+        assert c.config_get("appendfsync") == {"appendfsync": "always"}
+        assert wait_until(lambda: "appendfsync is now always" in v.log_text(), 10)
+        pid = v.child_pid("persister")
+        os.kill(pid, signal.SIGKILL)  # its successor starts with --appendfsync everysec...
+        assert wait_until(lambda: v.child_pid("persister") not in (None, pid), 10)
+        # ...and is told the policy in force when it connects
+        assert wait_until(lambda: v.log_text().count("appendfsync is now always") >= 2, 10), \
+            v.log_tail()
+        for i in range(200):
+            c.set(f"k{i}", i)
+        for pid in list(v.instance_pids()) + [v.pid]:
+            os.kill(pid, signal.SIGKILL)
+    finally:
+        v.stop()
+    v = start_in(data)
+    try:
+        wait_loaded(v)
+        c = v.client()
+        assert [int(x) for x in c.mget([f"k{i}" for i in range(200)])] == list(range(200))
+        # back to the start-up policy; from always to everysec nothing stays held
+        assert c.config_get("appendfsync") == {"appendfsync": "everysec"}
+        c.config_set("appendfsync", "always")
+        c.set("x", "1")
+        c.config_set("appendfsync", "everysec")
+        assert c.set("y", "2") and c.get("x") == b"1"
+    finally:
+        assert v.stop() == 0
+
+
 def data_end(raw):
     """Where the records of a segment end: the persister reserves space ahead of its writes,
     so after a SIGKILL the file goes on with zeros."""
