@@ -88,10 +88,13 @@ enum {
     F_IMMUTABLE = 1 << 0, /* fixed at start-up */
     F_PROTECTED = 1 << 1, /* Redis refuses it at run time unless enable-protected-configs */
     F_FRONTEND = 1 << 2,  /* enforced by the frontends: a change is sent to them */
+    F_PERSISTER = 1 << 3, /* the persister's: a change is sent to it */
 };
 
 /* Where a value lives. */
-enum { AT_NONE, AT_CFG_INT, AT_CFG_LL, AT_CFG_STR, AT_TIMEOUT };
+enum { AT_NONE, AT_CFG_INT, AT_CFG_LL, AT_CFG_STR, AT_TIMEOUT, AT_AOF_REWRITE_PERC,
+       AT_AOF_REWRITE_MIN };
+
 
 typedef struct cfg_def {
     const char *name;
@@ -233,9 +236,13 @@ static int s_appendonly; /* as started: the persister's AOF is on */
 static const char *const s_fsync_modes[] = {"everysec", "always", "no", NULL};
 static const char *s_appendfsync = "everysec"; /* one of s_fsync_modes */
 static char s_appendfilename[256], s_appenddirname[256]; /* the persister's, fixed */
+static long long s_rewrite_perc = 100, s_rewrite_min = 64LL << 20; /* auto-aof-rewrite-* */
 
-void config_init_aof(int on, const char *appendfsync, const char *filename, const char *dirname) {
+void config_init_aof(int on, const char *appendfsync, const char *filename, const char *dirname,
+                     int rewrite_perc, long long rewrite_min) {
     s_appendonly = on;
+    s_rewrite_perc = rewrite_perc;
+    s_rewrite_min = rewrite_min;
     snprintf(s_appendfilename, sizeof s_appendfilename, "%s", filename);
     snprintf(s_appenddirname, sizeof s_appenddirname, "%s", dirname);
     for (const char *const *m = s_fsync_modes; *m; m++)
@@ -243,6 +250,21 @@ void config_init_aof(int on, const char *appendfsync, const char *filename, cons
 }
 
 const char *config_appendfsync(void) { return s_appendfsync; }
+
+void config_aof_rewrite(long long *perc, long long *min_size) {
+    *perc = s_rewrite_perc;
+    *min_size = s_rewrite_min;
+}
+
+static void s_get_rewrite_perc(engine_t *e, char *out, size_t cap) {
+    (void)e;
+    snprintf(out, cap, "%lld", s_rewrite_perc);
+}
+
+static void s_get_rewrite_min(engine_t *e, char *out, size_t cap) {
+    (void)e;
+    snprintf(out, cap, "%lld", s_rewrite_min);
+}
 
 static void s_get_appendfsync(engine_t *e, char *out, size_t cap) {
     (void)e;
@@ -295,7 +317,11 @@ static const cfg_def_t s_cfgs[] = {
     {"requirepass", K_PASS, 0, 0, 0, NOWHERE, NULL, s_get_requirepass, NULL},
     {"client-output-buffer-limit", K_COBL, F_FRONTEND, 0, 0, NOWHERE, NULL, s_get_cobl, NULL},
     {"appendonly", K_BOOL, 0, 0, 0, NOWHERE, s_yesno, s_get_appendonly, s_check_appendonly},
-    {"appendfsync", K_ENUM, 0, 0, 0, NOWHERE, s_fsync_modes, s_get_appendfsync, NULL},
+    {"appendfsync", K_ENUM, F_PERSISTER, 0, 0, NOWHERE, s_fsync_modes, s_get_appendfsync, NULL},
+    {"auto-aof-rewrite-percentage", K_INT, F_PERSISTER, 0, INT_MAX, AT_AOF_REWRITE_PERC, 0, 0,
+     NULL, s_get_rewrite_perc, NULL},
+    {"auto-aof-rewrite-min-size", K_MEM, F_PERSISTER, 0, LLONG_MAX, AT_AOF_REWRITE_MIN, 0, 0,
+     NULL, s_get_rewrite_min, NULL},
     {"appendfilename", K_ENUM, F_IMMUTABLE, 0, 0, NOWHERE, NULL, s_get_appendfilename, NULL},
     {"appenddirname", K_ENUM, F_IMMUTABLE, 0, 0, NOWHERE, NULL, s_get_appenddirname, NULL},
     {"port", K_INT, F_IMMUTABLE, 0, 65535, NOWHERE, NULL, s_get_port, NULL},
@@ -547,7 +573,7 @@ static void s_apply(engine_t *e, staged_t *st) {
             snprintf(base + d->off, d->cap, "%s", st->choice);
         } else if (strcmp(d->name, "appendfsync") == 0) {
             s_appendfsync = st->choice;
-            engine_set_appendfsync(e, s_appendonly && strcmp(st->choice, "always") == 0);
+            engine_set_fsync_always(e, s_appendonly && strcmp(st->choice, "always") == 0);
         }
         return;
     default: break;
@@ -559,6 +585,8 @@ static void s_apply(engine_t *e, staged_t *st) {
     case AT_CFG_INT: *(int *)(base + d->off) = (int)n; break;
     case AT_CFG_LL: *(long long *)(base + d->off) = n; break;
     case AT_TIMEOUT: s_extra.timeout = n; break;
+    case AT_AOF_REWRITE_PERC: s_rewrite_perc = n; break;
+    case AT_AOF_REWRITE_MIN: s_rewrite_min = n; break;
     default: break;
     }
 }
@@ -660,12 +688,14 @@ void cmd_config_set(client_t *c) {
             goto done;
         }
     }
-    int frontend = 0;
+    int frontend = 0, persister = 0;
     for (int i = 0; i < count; i++) {
         s_apply(e, &st[i]);
         frontend |= st[i].def->flags & F_FRONTEND;
+        persister |= st[i].def->flags & F_PERSISTER;
     }
     if (frontend) engine_send_frontend_config(e);
+    if (persister) engine_send_persister_config(e);
     e->oom_recheck = 1; /* maxmemory or its policy may have changed */
     reply_ok(c);
 done:

@@ -199,26 +199,36 @@ static void s_release_parked(engine_t *e, frontend_t *fe, uint64_t upto) {
     }
 }
 
-/* Tells a persister the fsync policy in force (it may differ from its command line after a
- * CONFIG SET). */
-static void s_send_fsync_policy(engine_t *e, frontend_t *fe) {
+/* The persister's run-time settings (they may differ from its command line). */
+static void s_send_persister_config(engine_t *e, frontend_t *fe) {
+    long long perc, min_size;
+    char v1[32], v2[32];
+    config_aof_rewrite(&perc, &min_size);
+    snprintf(v1, sizeof v1, "%lld", perc);
+    snprintf(v2, sizeof v2, "%lld", min_size);
     buf_t b;
     buf_init(&b);
     proto_begin(&b, MSG_CONFIG);
     proto_put_config(&b, "appendfsync", config_appendfsync());
-    proto_finish(&b, 1);
+    proto_put_config(&b, "auto-aof-rewrite-percentage", v1);
+    proto_put_config(&b, "auto-aof-rewrite-min-size", v2);
+    proto_finish(&b, 3);
     engine_send_to(e, fe, b.data, b.len);
     buf_free(&b);
 }
 
-void engine_set_appendfsync(engine_t *e, int always) {
+void engine_send_persister_config(engine_t *e) {
+    for (frontend_t *fe = e->frontends; fe; fe = fe->next)
+        if (!strcmp(fe->role, "persister")) s_send_persister_config(e, fe);
+}
+
+void engine_set_fsync_always(engine_t *e, int always) {
     int was = e->cfg.fsync_always;
     e->cfg.fsync_always = always;
-    for (frontend_t *fe = e->frontends; fe; fe = fe->next) {
-        if (!strcmp(fe->role, "persister")) s_send_fsync_policy(e, fe);
-        /* replies held for the fsync go now: the policy no longer asks for it */
-        if (was && !always) s_release_parked(e, fe, UINT64_MAX);
-    }
+    /* replies held for the fsync go now: the policy no longer asks for it */
+    if (was && !always)
+        for (frontend_t *fe = e->frontends; fe; fe = fe->next)
+            s_release_parked(e, fe, UINT64_MAX);
 }
 
 void engine_on_durable(engine_t *e, uint64_t seq) {
@@ -646,7 +656,7 @@ static void s_on_message(engine_t *e, const char *rid, size_t rlen, const char *
             proto_put_ctl(&b, MSG_ENGINE_STATE, 0, effects_last_seq(e), flags, e->run_id, 40);
             engine_send_to(e, fe, b.data, b.len);
             buf_free(&b);
-            if (!strcmp(fe->role, "persister")) s_send_fsync_policy(e, fe);
+            if (!strcmp(fe->role, "persister")) s_send_persister_config(e, fe);
         }
         break;
     case MSG_STREAM_SUB:
@@ -769,7 +779,8 @@ int engine_main(const vole_config_t *vc) {
         return 1;
     }
     config_init_aof(!strcmp(vc->appendonly, "yes"), vc->appendfsync, vc->appendfilename,
-                    vc->appenddirname);
+                    vc->appenddirname, vc->auto_aof_rewrite_percentage,
+                    vc->auto_aof_rewrite_min_size);
     config_init_requirepass(vc->requirepass);
     effects_set_backlog_size(e, (size_t)vc->effect_backlog_size);
     /* without an AOF or a replica nobody reads effects: count them, build nothing (a consumer

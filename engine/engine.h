@@ -257,12 +257,16 @@ int config_init_notify_keyspace_events(const char *classes);
 long long config_client_timeout(void);
 /* Save rules, canonical "secs changes ..." ("" = none); set at start-up from the settings. */
 const char *config_save_rules(void);
-void config_init_aof(int on, const char *appendfsync, const char *filename, const char *dirname);
-/* appendfsync as set now (CONFIG SET may change it at run time) */
+void config_init_aof(int on, const char *appendfsync, const char *filename, const char *dirname,
+                     int rewrite_perc, long long rewrite_min);
+/* The persister's settings as set now (CONFIG SET may change them at run time). */
 const char *config_appendfsync(void);
-/* Applies a run-time change of appendfsync: whether replies wait for the fsync, and the
- * persister's policy (sent to it, and again whenever a persister connects). */
-void engine_set_appendfsync(engine_t *e, int always);
+void config_aof_rewrite(long long *perc, long long *min_size);
+/* Whether replies wait for the fsync (appendfsync always); held replies go at once when not. */
+void engine_set_fsync_always(engine_t *e, int always);
+/* Sends the persister's run-time settings to every persister (also done when one connects, so
+ * a restarted persister follows them rather than its command line). */
+void engine_send_persister_config(engine_t *e);
 /* client-output-buffer-limit: the pubsub and normal classes' hard and soft limits (bytes,
  * 0 = none) and soft seconds, which the frontends enforce; set at start-up from the settings
  * (-1 when invalid). */

@@ -26,8 +26,6 @@
 #include "shared/util.h"
 
 #define SEGMENT_MAX (64ll << 20)  /* start a new segment after this many bytes */
-#define REWRITE_MIN (64ll << 20)  /* AOF growth that asks for a new base (as Redis's
-                                     auto-aof-rewrite-min-size) */
 #define LOAD_CHUNK (1u << 20)     /* bytes of units per LOAD message */
 /* Disk space is reserved ahead of the writes (fallocate, growing the file: the reserved tail
  * reads as zeros, where readers see the data end): effects the engine already executed always
@@ -56,6 +54,7 @@ typedef struct {
     off_t seg_size;
     long long aof_bytes;   /* bytes in segments since the base */
     long long base_bytes;
+    long long rewrite_perc, rewrite_min; /* auto-aof-rewrite-percentage / -min-size */
     buf_t wbuf;            /* records received, not yet written */
     uint64_t wbuf_last;    /* last seq in wbuf */
     int write_error;       /* writes are failing: the engine refuses writes (MISCONF) */
@@ -556,8 +555,11 @@ static void s_write(pers_t *p) {
         if (s_new_segment(p, p->last_seq + 1) < 0) p->write_error = 1;
     }
     s_reserve(p);
-    if (p->aof_bytes > REWRITE_MIN && p->aof_bytes > 2 * p->base_bytes)
-        s_request_base(p, "the AOF doubled since its base");
+    /* Redis's rule: the whole AOF (base + segments) grew by rewrite_perc over the base */
+    long long total = p->base_bytes + p->aof_bytes;
+    if (p->rewrite_perc > 0 && total >= p->rewrite_min &&
+        (total * 100 / (p->base_bytes ? p->base_bytes : 1)) - 100 >= p->rewrite_perc)
+        s_request_base(p, "the AOF grew past auto-aof-rewrite-percentage");
 }
 
 /* A new base snapshot is on disk: it replaces the old base and the segments it covers. */
@@ -645,12 +647,14 @@ static void s_on_snapshot_done(pers_t *p, const char *data, size_t len) {
     s_ack(p);
 }
 
-/* The engine's fsync policy (CONFIG SET appendfsync at run time; sent again on connect). */
+/* The engine's settings for us (CONFIG SET at run time; sent again on connect). */
 static void s_on_config(pers_t *p, const char *data, size_t len) {
     char name[64], value[64];
     size_t pos = PROTO_HEADER_SIZE;
     int r;
     while ((r = proto_config_next(data, len, &pos, name, sizeof name, value, sizeof value)) == 1) {
+        if (!strcmp(name, "auto-aof-rewrite-percentage")) p->rewrite_perc = atoll(value);
+        if (!strcmp(name, "auto-aof-rewrite-min-size")) p->rewrite_min = atoll(value);
         if (strcmp(name, "appendfsync") != 0) continue;
         int mode = !strcmp(value, "always") ? 2 : !strcmp(value, "no") ? 0 : 1;
         if (mode == p->fsync_mode) continue;
@@ -716,6 +720,8 @@ int persister_main(const vole_config_t *cfg) {
     if (p->hb_fd >= 0) fcntl(p->hb_fd, F_SETFL, fcntl(p->hb_fd, F_GETFL) | O_NONBLOCK);
     p->aof_on = !strcmp(cfg->appendonly, "yes");
     p->fsync_mode = !strcmp(cfg->appendfsync, "always") ? 2 : !strcmp(cfg->appendfsync, "no") ? 0 : 1;
+    p->rewrite_perc = cfg->auto_aof_rewrite_percentage;
+    p->rewrite_min = cfg->auto_aof_rewrite_min_size;
     buf_init(&p->wbuf);
     snprintf(p->dir, sizeof p->dir, "%s/%s", cfg->dir, cfg->appenddirname);
     snprintf(p->manifest_name, sizeof p->manifest_name, "%s.manifest", cfg->appendfilename);

@@ -102,6 +102,11 @@ static const setting_t s_settings[] = {
      "base name of the append-only files", 0},
     {"appenddirname", "NAME", S_STR, F(appenddirname), 0, 0, NULL, "appendonlydir",
      "directory inside dir holding the append-only files and their manifest", 0},
+    {"auto-aof-rewrite-percentage", "N", S_INT, F(auto_aof_rewrite_percentage), 0, INT_MAX, NULL,
+     "100", "make a new AOF base (as BGREWRITEAOF) when the AOF grew by this many percent "
+     "over the last base; 0 = never by itself", 0},
+    {"auto-aof-rewrite-min-size", "SIZE", S_MEM, F(auto_aof_rewrite_min_size), 0, LLONG_MAX, NULL,
+     "64mb", "...and is at least this large", 0},
     {"snapshot", "FILE", S_STR, F(snapshot), 0, 0, NULL, "dump.vdb",
      "snapshot file name inside dir (SAVE, BGSAVE, SHUTDOWN SAVE, save rules)", 0},
     {"dbfilename", "FILE", S_STR, F(snapshot), 0, 0, NULL, "dump.vdb",
@@ -331,6 +336,8 @@ void config_defaults(vole_config_t *c) {
     snprintf(c->appendfsync, sizeof c->appendfsync, "everysec");
     snprintf(c->appendfilename, sizeof c->appendfilename, "appendonly.aof");
     snprintf(c->appenddirname, sizeof c->appenddirname, "appendonlydir");
+    c->auto_aof_rewrite_percentage = 100;
+    c->auto_aof_rewrite_min_size = 64LL << 20;
     snprintf(c->snapshot, sizeof c->snapshot, "dump.vdb");
     snprintf(c->snapshot_interval, sizeof c->snapshot_interval, "0");
     snprintf(c->cron_timezone, sizeof c->cron_timezone, "UTC");

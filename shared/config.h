@@ -36,6 +36,8 @@ typedef struct vole_config {
     char appendfsync[16];     /* always | everysec | no */
     char appendfilename[256]; /* base name of the AOF files */
     char appenddirname[256];  /* directory of the AOF files inside dir */
+    int auto_aof_rewrite_percentage;     /* growth over the base that makes a new base; 0 = off */
+    long long auto_aof_rewrite_min_size; /* ...once the AOF is at least this large */
     char snapshot[256];       /* snapshot file name inside dir (Redis's dbfilename) */
     char snapshot_interval[32]; /* "0" = off, or a duration like 300, 5m, 1h */
     char save[256];           /* Redis-style save rules "secs changes ...", "" = none */

@@ -282,6 +282,48 @@ def test_appendfsync_changes_at_run_time(tmp_path):
         assert v.stop() == 0
 
 
+def test_auto_aof_rewrite_settings(tmp_path):
+    """A new base is made once the AOF reaches auto-aof-rewrite-min-size and grew by the
+    percentage; percentage 0 (set at run time) turns that off."""
+    data = tmp_path / "data"
+    aof = data / "appendonlydir"
+    v = start_in(data, "--auto-aof-rewrite-min-size", "1mb")
+    try:
+        c = v.client()
+        assert c.config_get("auto-aof-rewrite-min-size") == \
+            {"auto-aof-rewrite-min-size": str(1 << 20)}
+        for i in range(400):
+            c.set(f"k{i}", "v" * 4000)  # ~1.6 MB of effects
+        assert wait_until(lambda: list(aof.glob("*.base.*")), 20), v.log_tail()
+        assert "grew past auto-aof-rewrite-percentage" in v.log_text()
+    finally:
+        assert v.stop() == 0
+    # the setting travels with the effect stream: changed before the writes, it holds for them
+    data2 = tmp_path / "data2"
+    v = start_in(data2, "--auto-aof-rewrite-min-size", "1mb")
+    try:
+        c = v.client()
+        c.config_set("auto-aof-rewrite-percentage", 0)
+        for i in range(1200):
+            c.set(f"k{i}", "w" * 4000)  # ~5 MB: would have made bases
+        assert c.get("k1199") == b"w" * 4000
+
+        def all_durable():
+            info = c.info("persistence")
+            return info["effect_durable_seq"] == info["effect_seq"]
+        assert wait_until(all_durable, 20)  # the persister has seen every write
+        assert not list((data2 / "appendonlydir").glob("*.base.*"))
+        assert "grew past" not in v.log_text()
+    finally:
+        assert v.stop() == 0
+    v = start_in(data2)
+    try:
+        wait_loaded(v)
+        assert v.client().get("k0") == b"w" * 4000
+    finally:
+        assert v.stop() == 0
+
+
 def data_end(raw):
     """Where the records of a segment end: the persister reserves space ahead of its writes,
     so after a SIGKILL the file goes on with zeros."""
