@@ -93,7 +93,7 @@ enum {
 
 /* Where a value lives. */
 enum { AT_NONE, AT_CFG_INT, AT_CFG_LL, AT_CFG_STR, AT_TIMEOUT, AT_AOF_REWRITE_PERC,
-       AT_AOF_REWRITE_MIN };
+       AT_AOF_REWRITE_MIN, AT_APPENDONLY };
 
 
 typedef struct cfg_def {
@@ -250,6 +250,7 @@ void config_init_aof(int on, const char *appendfsync, const char *filename, cons
 }
 
 const char *config_appendfsync(void) { return s_appendfsync; }
+int config_appendonly(void) { return s_appendonly; }
 
 void config_aof_rewrite(long long *perc, long long *min_size) {
     *perc = s_rewrite_perc;
@@ -286,12 +287,6 @@ static void s_get_appendonly(engine_t *e, char *out, size_t cap) {
     snprintf(out, cap, "%s", s_appendonly ? "yes" : "no");
 }
 
-static const char *s_check_appendonly(const char *v, long long n) {
-    (void)v;
-    return (n != 0) != (s_appendonly != 0)
-               ? "appendonly is set at start-up (the persister's --appendonly); restart to change it"
-               : NULL;
-}
 
 #define CFG_INT(field) AT_CFG_INT, offsetof(engine_config_t, field), 0
 #define CFG_LL(field) AT_CFG_LL, offsetof(engine_config_t, field), 0
@@ -316,7 +311,8 @@ static const cfg_def_t s_cfgs[] = {
     {"save", K_SAVE, 0, 0, 0, NOWHERE, NULL, s_get_save, NULL},
     {"requirepass", K_PASS, 0, 0, 0, NOWHERE, NULL, s_get_requirepass, NULL},
     {"client-output-buffer-limit", K_COBL, F_FRONTEND, 0, 0, NOWHERE, NULL, s_get_cobl, NULL},
-    {"appendonly", K_BOOL, 0, 0, 0, NOWHERE, s_yesno, s_get_appendonly, s_check_appendonly},
+    {"appendonly", K_BOOL, F_PERSISTER, 0, 0, AT_APPENDONLY, 0, 0, s_yesno, s_get_appendonly,
+     NULL},
     {"appendfsync", K_ENUM, F_PERSISTER, 0, 0, NOWHERE, s_fsync_modes, s_get_appendfsync, NULL},
     {"auto-aof-rewrite-percentage", K_INT, F_PERSISTER, 0, INT_MAX, AT_AOF_REWRITE_PERC, 0, 0,
      NULL, s_get_rewrite_perc, NULL},
@@ -587,6 +583,12 @@ static void s_apply(engine_t *e, staged_t *st) {
     case AT_TIMEOUT: s_extra.timeout = n; break;
     case AT_AOF_REWRITE_PERC: s_rewrite_perc = n; break;
     case AT_AOF_REWRITE_MIN: s_rewrite_min = n; break;
+    case AT_APPENDONLY:
+        if ((n != 0) != (s_appendonly != 0)) {
+            s_appendonly = n != 0;
+            engine_set_appendonly(e, s_appendonly);
+        }
+        break;
     default: break;
     }
 }

@@ -209,10 +209,11 @@ static void s_send_persister_config(engine_t *e, frontend_t *fe) {
     buf_t b;
     buf_init(&b);
     proto_begin(&b, MSG_CONFIG);
+    proto_put_config(&b, "appendonly", config_appendonly() ? "yes" : "no");
     proto_put_config(&b, "appendfsync", config_appendfsync());
     proto_put_config(&b, "auto-aof-rewrite-percentage", v1);
     proto_put_config(&b, "auto-aof-rewrite-min-size", v2);
-    proto_finish(&b, 3);
+    proto_finish(&b, 4);
     engine_send_to(e, fe, b.data, b.len);
     buf_free(&b);
 }
@@ -220,6 +221,19 @@ static void s_send_persister_config(engine_t *e, frontend_t *fe) {
 void engine_send_persister_config(engine_t *e) {
     for (frontend_t *fe = e->frontends; fe; fe = fe->next)
         if (!strcmp(fe->role, "persister")) s_send_persister_config(e, fe);
+}
+
+void engine_set_appendonly(engine_t *e, int on) {
+    persist_set_aof(e, on);
+    if (on) {
+        /* effects from now on are kept for the persister: its new base is taken after this */
+        effects_set_off(e, 0);
+        /* replies wait for the fsync (always) once the persister subscribes after its base */
+        return;
+    }
+    engine_set_fsync_always(e, 0);
+    for (frontend_t *fe = e->frontends; fe; fe = fe->next)
+        if (!strcmp(fe->role, "persister")) streams_unsub(e, fe, STREAM_EFFECTS);
 }
 
 void engine_set_fsync_always(engine_t *e, int always) {
@@ -660,8 +674,14 @@ static void s_on_message(engine_t *e, const char *rid, size_t rlen, const char *
         }
         break;
     case MSG_STREAM_SUB:
-        if (len > PROTO_HEADER_SIZE && (uint8_t)data[PROTO_HEADER_SIZE] == STREAM_EFFECTS)
+        if (len > PROTO_HEADER_SIZE && (uint8_t)data[PROTO_HEADER_SIZE] == STREAM_EFFECTS) {
+            /* a persister writes effects only while appendonly is on (it may have been
+             * started with another setting than the one CONFIG SET gave since) */
+            if (!strcmp(fe->role, "persister") && !config_appendonly()) break;
             effects_set_off(e, 0); /* someone reads effects now */
+            if (!strcmp(fe->role, "persister") && !strcmp(config_appendfsync(), "always"))
+                engine_set_fsync_always(e, 1); /* appendonly turned on at run time */
+        }
         streams_on_sub(e, fe, data, len);
         break;
     case MSG_STREAM_ACK:

@@ -261,12 +261,16 @@ void config_init_aof(int on, const char *appendfsync, const char *filename, cons
                      int rewrite_perc, long long rewrite_min);
 /* The persister's settings as set now (CONFIG SET may change them at run time). */
 const char *config_appendfsync(void);
+int config_appendonly(void);
 void config_aof_rewrite(long long *perc, long long *min_size);
 /* Whether replies wait for the fsync (appendfsync always); held replies go at once when not. */
 void engine_set_fsync_always(engine_t *e, int always);
 /* Sends the persister's run-time settings to every persister (also done when one connects, so
  * a restarted persister follows them rather than its command line). */
 void engine_send_persister_config(engine_t *e);
+/* appendonly turned on (the persister makes a new base, then takes the effects after it) or
+ * off (the persister stops writing; its effect subscription ends) at run time. */
+void engine_set_appendonly(engine_t *e, int on);
 /* client-output-buffer-limit: the pubsub and normal classes' hard and soft limits (bytes,
  * 0 = none) and soft seconds, which the frontends enforce; set at start-up from the settings
  * (-1 when invalid). */

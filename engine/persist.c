@@ -63,6 +63,8 @@ void persist_init(engine_t *e, const char *snapshot, int aof_on, const char *aof
     ps->next_interval_ms = ps->interval_ms ? now_ms() + ps->interval_ms : 0;
 }
 
+void persist_set_aof(engine_t *e, int on) { s_ps(e)->aof_on = on; }
+
 void persist_free(engine_t *e) {
     free(e->persist);
     e->persist = NULL;

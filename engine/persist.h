@@ -22,4 +22,6 @@ void persist_fork_stats(engine_t *e, long long *latest_usec, long long *total);
 void persist_shutdown(engine_t *e);
 /* The "# Persistence" section of INFO. */
 void persist_info(engine_t *e, buf_t *b);
+/* appendonly turned on or off at run time (CONFIG SET). */
+void persist_set_aof(engine_t *e, int on);
 #endif

@@ -46,10 +46,12 @@ static void s_free(sub_t *s) {
     free(s);
 }
 
-void streams_drop(engine_t *e, frontend_t *fe) {
+void streams_drop(engine_t *e, frontend_t *fe) { streams_unsub(e, fe, 0); }
+
+void streams_unsub(engine_t *e, frontend_t *fe, uint8_t id) {
     (void)e;
     for (sub_t **pp = &s_subs; *pp;) {
-        if ((*pp)->fe == fe) {
+        if ((*pp)->fe == fe && (id == 0 || (*pp)->p == s_providers[id])) {
             sub_t *dead = *pp;
             *pp = dead->next_sub;
             s_free(dead);

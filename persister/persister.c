@@ -486,6 +486,7 @@ static void s_on_data(pers_t *p, const char *data, size_t len) {
     uint64_t seq;
     const char *u;
     size_t ulen;
+    if (!p->aof_on) return; /* sent before the engine knew appendonly went off */
     if (proto_seqrec_iter_init(&it, data, len, &stream) < 0 || stream != STREAM_EFFECTS) return;
     int rc;
     while ((rc = proto_seqrec_next(&it, &seq, &u, &ulen)) == 1) {
@@ -647,6 +648,39 @@ static void s_on_snapshot_done(pers_t *p, const char *data, size_t len) {
     s_ack(p);
 }
 
+/* appendonly turned on at run time: the files as they are, then a new base from the engine's
+ * data (as Redis rewrites its AOF when it is turned on); the effects after it follow. */
+static void s_aof_enable(pers_t *p) {
+    aof_manifest_free(&p->m);
+    aof_manifest_init(&p->m);
+    p->last_seq = p->synced_seq = p->acked_durable = 0;
+    p->aof_bytes = p->base_bytes = 0;
+    buf_clear(&p->wbuf);
+    if (mkdir(p->dir, 0755) < 0 && errno != EEXIST) {
+        log_warn("cannot turn the AOF on: cannot create %s: %s", p->dir, strerror(errno));
+        return;
+    }
+    if (s_check_files(p) < 0) {
+        log_warn("cannot turn the AOF on: the files in %s need repair (vole check-aof)", p->dir);
+        return;
+    }
+    p->aof_on = 1;
+    p->rewrite_pending = 0;
+    s_request_base(p, "appendonly was turned on");
+}
+
+/* appendonly turned off at run time: what was received goes to disk, the files stay. */
+static void s_aof_disable(pers_t *p) {
+    s_write(p);
+    s_fsync(p);
+    s_close_segment(p);
+    buf_clear(&p->wbuf);
+    p->aof_on = 0;
+    p->subscribed = 0;
+    p->rewrite_pending = 0;
+    log_notice("AOF off (appendonly no); its files are kept");
+}
+
 /* The engine's settings for us (CONFIG SET at run time; sent again on connect). */
 static void s_on_config(pers_t *p, const char *data, size_t len) {
     char name[64], value[64];
@@ -655,6 +689,11 @@ static void s_on_config(pers_t *p, const char *data, size_t len) {
     while ((r = proto_config_next(data, len, &pos, name, sizeof name, value, sizeof value)) == 1) {
         if (!strcmp(name, "auto-aof-rewrite-percentage")) p->rewrite_perc = atoll(value);
         if (!strcmp(name, "auto-aof-rewrite-min-size")) p->rewrite_min = atoll(value);
+        if (!strcmp(name, "appendonly")) {
+            int on = !strcmp(value, "yes");
+            if (on && !p->aof_on) s_aof_enable(p);
+            else if (!on && p->aof_on) s_aof_disable(p);
+        }
         if (strcmp(name, "appendfsync") != 0) continue;
         int mode = !strcmp(value, "always") ? 2 : !strcmp(value, "no") ? 0 : 1;
         if (mode == p->fsync_mode) continue;

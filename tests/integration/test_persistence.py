@@ -282,6 +282,51 @@ def test_appendfsync_changes_at_run_time(tmp_path):
         assert v.stop() == 0
 
 
+def test_appendonly_on_and_off_at_run_time(tmp_path):
+    """CONFIG SET appendonly yes on a server started without an AOF makes a base from the
+    data and then appends (with appendfsync always, acknowledged writes survive a SIGKILL of
+    everything); appendonly no stops the writing and keeps the files."""
+    data = tmp_path / "data"
+    v = start_in(data, "--appendonly", "no", "--appendfsync", "always")
+    try:
+        c = v.client()
+        for i in range(300):
+            c.set(f"before{i}", i)
+        assert c.info("persistence")["aof_enabled"] == 0
+        assert c.config_set("appendonly", "yes")
+        assert c.config_get("appendonly") == {"appendonly": "yes"}
+        assert wait_until(lambda: "new AOF base at effect" in v.log_text(), 20), v.log_tail()
+        assert c.info("persistence")["aof_enabled"] == 1
+        for i in range(300):
+            c.set(f"after{i}", i)  # answered once fsynced: the persister took over
+        for pid in list(v.instance_pids()) + [v.pid]:
+            os.kill(pid, signal.SIGKILL)
+    finally:
+        v.stop()
+    v = start_in(data, "--appendonly", "yes")
+    try:
+        wait_loaded(v)
+        c = v.client()
+        assert [int(x) for x in c.mget([f"before{i}" for i in range(300)])] == list(range(300))
+        assert [int(x) for x in c.mget([f"after{i}" for i in range(300)])] == list(range(300))
+        assert c.config_set("appendonly", "no")
+        assert wait_until(lambda: "AOF off (appendonly no)" in v.log_text(), 10), v.log_tail()
+        assert c.info("persistence")["aof_enabled"] == 0
+        c.set("while-off", "1")
+        c.set("before0", "changed")
+    finally:
+        assert v.stop() == 0
+    v = start_in(data, "--appendonly", "yes")
+    try:
+        wait_loaded(v)
+        c = v.client()
+        # the files end where the AOF was turned off
+        assert c.get("while-off") is None and c.get("before0") == b"0"
+        assert c.get("after299") == b"299"
+    finally:
+        assert v.stop() == 0
+
+
 def test_auto_aof_rewrite_settings(tmp_path):
     """A new base is made once the AOF reaches auto-aof-rewrite-min-size and grew by the
     percentage; percentage 0 (set at run time) turns that off."""
