@@ -1,14 +1,20 @@
 /* CONFIG GET/SET/RESETSTAT/REWRITE/HELP over a table of the settings the engine has: their
  * Redis names, types, bounds, and whether a change can take effect at run time. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "engine/commands.h"
 #include "engine/engine.h"
 #include "shared/buf.h"
+#include "shared/log.h"
 #include "shared/util.h"
 
 /* ===================== settings kept here until engine_config_t has them ============== */
@@ -722,10 +728,232 @@ void cmd_config_resetstat(client_t *c) {
     reply_ok(c);
 }
 
-/* Settings come from flags and an optional file the supervisor read; the engine is not told
- * which file, so there is nothing it could rewrite. */
+/* Settings only the engine has, from the settings file or flags ("name value\n" lines, see
+ * vole_config_t.engine_settings): checked and applied with CONFIG SET's rules. 0, or -1 with
+ * the reason in err. */
+int config_apply_startup(engine_t *e, const char *lines, char *err, size_t errlen) {
+    for (const char *l = lines; l && *l;) {
+        const char *eol = strchr(l, '\n');
+        size_t len = eol ? (size_t)(eol - l) : strlen(l);
+        const char *sp = memchr(l, ' ', len);
+        size_t nlen = sp ? (size_t)(sp - l) : len;
+        char value[1024];
+        snprintf(value, sizeof value, "%.*s", sp ? (int)(len - nlen - 1) : 0, sp ? sp + 1 : "");
+        const cfg_def_t *d = s_lookup(l, nlen);
+        if (!d) {
+            snprintf(err, errlen, "unknown setting '%.*s'", (int)nlen, l);
+            return -1;
+        }
+        staged_t st = {0};
+        char errbuf[256];
+        const char *why = s_parse(d, value, strlen(value), &st, errbuf, sizeof errbuf);
+        if (!why && d->kind == K_BOOL && st.n && !strcmp(d->name, "cluster-enabled"))
+            why = "Vole runs without cluster mode";
+        if (why) {
+            snprintf(err, errlen, "invalid value '%s' for '%s': %s", value, d->name, why);
+            free(st.str);
+            return -1;
+        }
+        s_apply(e, &st);
+        free(st.str);
+        l += len + (eol ? 1 : 0);
+    }
+    return 0;
+}
+
+/* ===================== CONFIG REWRITE ===================== */
+
+static char s_config_path[PATH_MAX]; /* the settings file the server started with, "" = none */
+static char **s_start_values;        /* every setting's value once start-up was done */
+
+void config_init_rewrite(engine_t *e, const char *config_file) {
+    s_config_path[0] = '\0';
+    if (config_file && config_file[0] && !realpath(config_file, s_config_path))
+        snprintf(s_config_path, sizeof s_config_path, "%s", config_file);
+    size_t n = sizeof s_cfgs / sizeof s_cfgs[0] - 1;
+    if (!s_start_values) s_start_values = calloc(n, sizeof *s_start_values);
+    if (!s_start_values) abort();
+    for (size_t i = 0; i < n; i++) {
+        char v[2048];
+        s_get(e, &s_cfgs[i], v, sizeof v);
+        free(s_start_values[i]);
+        s_start_values[i] = strdup(v);
+        if (!s_start_values[i]) abort();
+    }
+}
+
+/* Appends v as one argument of a settings line, quoted when it must be or when Redis always
+ * quotes that kind of setting (strings). */
+static void s_put_arg(buf_t *b, const char *v, int quote) {
+    int plain = v[0] != '\0' && !quote;
+    for (const char *p = v; *p && plain; p++)
+        if (!isgraph((unsigned char)*p) || *p == '"' || *p == '\'' || *p == '\\') plain = 0;
+    if (plain) {
+        buf_append(b, v, strlen(v));
+        return;
+    }
+    buf_append(b, "\"", 1);
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+        char esc[8];
+        if (*p == '"' || *p == '\\') snprintf(esc, sizeof esc, "\\%c", *p);
+        else if (isprint(*p)) snprintf(esc, sizeof esc, "%c", *p);
+        else snprintf(esc, sizeof esc, "\\x%02x", *p);
+        buf_append(b, esc, strlen(esc));
+    }
+    buf_append(b, "\"", 1);
+}
+
+/* A byte count the way Redis writes it in a settings file: 1gb, 64mb, 512kb or plain. */
+static void s_fmt_mem(char *out, size_t cap, long long v) {
+    static const struct { long long unit; const char *name; } units[] = {
+        {1LL << 30, "gb"}, {1LL << 20, "mb"}, {1LL << 10, "kb"}};
+    for (size_t i = 0; i < 3; i++)
+        if (v && v % units[i].unit == 0) {
+            snprintf(out, cap, "%lld%s", v / units[i].unit, units[i].name);
+            return;
+        }
+    snprintf(out, cap, "%lld", v);
+}
+
+/* The settings lines for d as it is now. appended: the file had none (then, as Redis, only
+ * the client-output-buffer-limit classes that differ from the defaults are written). */
+static void s_rewrite_lines(engine_t *e, const cfg_def_t *d, buf_t *b, int appended) {
+    char v[2048];
+    if (d->kind == K_COBL) {
+        static const char *names[COBL_CLASSES] = {"normal", "replica", "pubsub"};
+        static const long long defaults[COBL_CLASSES][3] = {
+            {0, 0, 0}, {256LL << 20, 64LL << 20, 60}, {32LL << 20, 8LL << 20, 60}};
+        for (int k = 0; k < COBL_CLASSES; k++) {
+            if (appended && !memcmp(s_extra.cobl[k], defaults[k], sizeof defaults[k])) continue;
+            char hard[32], soft[32], line[160];
+            s_fmt_mem(hard, sizeof hard, s_extra.cobl[k][0]);
+            s_fmt_mem(soft, sizeof soft, s_extra.cobl[k][1]);
+            snprintf(line, sizeof line, "client-output-buffer-limit %s %s %s %lld\n", names[k],
+                     hard, soft, s_extra.cobl[k][2]);
+            buf_append(b, line, strlen(line));
+        }
+        return;
+    }
+    s_get(e, d, v, sizeof v);
+    if (d->kind == K_SAVE && v[0]) { /* one line per rule, as Redis writes them */
+        char *save_ptr = NULL;
+        for (char *secs = strtok_r(v, " ", &save_ptr); secs; secs = strtok_r(NULL, " ", &save_ptr)) {
+            char *changes = strtok_r(NULL, " ", &save_ptr);
+            char line[96];
+            snprintf(line, sizeof line, "save %s %s\n", secs, changes ? changes : "1");
+            buf_append(b, line, strlen(line));
+        }
+        return;
+    }
+    if (d->kind == K_MEM || d->kind == K_UMEM) s_fmt_mem(v, sizeof v, strtoll(v, NULL, 10));
+    buf_append(b, d->name, strlen(d->name));
+    buf_append(b, " ", 1);
+    s_put_arg(b, v, d->kind == K_PASS || d->kind == K_NOTIFY || !strcmp(d->name, "dir"));
+    buf_append(b, "\n", 1);
+}
+
+/* The setting a line of the file sets, or NULL (comments, blank lines, settings the engine
+ * does not have: those lines stay as they are). */
+static const cfg_def_t *s_line_setting(const char *line, size_t len) {
+    while (len && isspace((unsigned char)*line)) line++, len--;
+    size_t w = 0;
+    while (w < len && !isspace((unsigned char)line[w])) w++;
+    if (!w || line[0] == '#') return NULL;
+    return s_lookup(line, w);
+}
+
+/* Rewrites the settings file as Redis does: a setting's first line gets its current value,
+ * later lines of the same setting go, and settings changed since start-up that the file does
+ * not have are added at the end. Written to a temporary file, fsynced and renamed. */
 void cmd_config_rewrite(client_t *c) {
-    reply_error(c, "-ERR The server is running without a config file");
+    engine_t *e = c->eng;
+    if (!s_config_path[0]) {
+        reply_error(c, "-ERR The server is running without a config file");
+        return;
+    }
+    size_t ncfg = sizeof s_cfgs / sizeof s_cfgs[0] - 1;
+    char *written = calloc(ncfg, 1);
+    if (!written) abort();
+    buf_t out;
+    buf_init(&out);
+    FILE *f = fopen(s_config_path, "r");
+    if (!f && errno != ENOENT) {
+        reply_errorf(c, "Rewriting config file: %s", strerror(errno));
+        free(written);
+        buf_free(&out);
+        return;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int has_marker = 0;
+    static const char marker[] = "# Generated by CONFIG REWRITE";
+    while (f && (n = getline(&line, &cap, f)) >= 0) {
+        if (!strncmp(line, marker, sizeof marker - 1)) has_marker = 1;
+        const cfg_def_t *d = s_line_setting(line, (size_t)n);
+        if (!d) {
+            buf_append(&out, line, (size_t)n);
+            if (n && line[n - 1] != '\n') buf_append(&out, "\n", 1);
+            continue;
+        }
+        size_t i = (size_t)(d - s_cfgs);
+        if (written[i]) continue; /* a later line of a setting already written */
+        written[i] = 1;
+        s_rewrite_lines(e, d, &out, 0);
+    }
+    free(line);
+    if (f) fclose(f);
+    for (size_t i = 0; i < ncfg; i++) {
+        const cfg_def_t *d = &s_cfgs[i];
+        /* Redis's old names (…-ziplist-…) share their value with the new ones */
+        if (written[i] || strstr(d->name, "ziplist")) continue;
+        char v[2048];
+        s_get(e, d, v, sizeof v);
+        if (s_start_values && s_start_values[i] && !strcmp(v, s_start_values[i])) continue;
+        if (!has_marker) {
+            buf_append(&out, marker, sizeof marker - 1);
+            buf_append(&out, "\n", 1);
+            has_marker = 1;
+        }
+        s_rewrite_lines(e, d, &out, 1);
+    }
+    free(written);
+    char tmp[PATH_MAX + 32];
+    snprintf(tmp, sizeof tmp, "%s.rewrite-%d", s_config_path, (int)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    struct stat st;
+    if (fd >= 0 && stat(s_config_path, &st) == 0) (void)fchmod(fd, st.st_mode & 07777);
+    int ok = fd >= 0;
+    for (size_t off = 0; ok && off < out.len;) {
+        ssize_t w = write(fd, out.data + off, out.len - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) ok = 0;
+        else off += (size_t)w;
+    }
+    if (ok && fsync(fd) < 0) ok = 0;
+    int err = errno;
+    if (fd >= 0) close(fd);
+    if (ok && rename(tmp, s_config_path) < 0) ok = 0, err = errno;
+    buf_free(&out);
+    if (!ok) {
+        unlink(tmp);
+        log_warn("CONFIG REWRITE of %s failed: %s", s_config_path, strerror(err));
+        reply_errorf(c, "Rewriting config file: %s", strerror(err));
+        return;
+    }
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", s_config_path);
+    char *slash = strrchr(dir, '/');
+    if (slash) {
+        *slash = '\0';
+        int dfd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            (void)fsync(dfd);
+            close(dfd);
+        }
+    }
+    log_notice("CONFIG REWRITE executed with success (%s)", s_config_path);
+    reply_ok(c);
 }
 
 void cmd_config_help(client_t *c) {

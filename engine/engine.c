@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sysexits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -790,13 +791,13 @@ int engine_main(const vole_config_t *vc) {
     e->loading = cfg.wait_for_load;
     if (config_init_save(vc->save) < 0) {
         log_warn("invalid save rules '%s'", vc->save);
-        return 1;
+        return EX_CONFIG;
     }
     long long interval = s_duration_s(vc->snapshot_interval);
     if (interval < 0) {
         log_warn("invalid snapshot-interval '%s' (seconds, or a number with s, m or h)",
                  vc->snapshot_interval);
-        return 1;
+        return EX_CONFIG;
     }
     config_init_aof(!strcmp(vc->appendonly, "yes"), vc->appendfsync, vc->appendfilename,
                     vc->appenddirname, vc->auto_aof_rewrite_percentage,
@@ -810,14 +811,20 @@ int engine_main(const vole_config_t *vc) {
     (void)ticks_to_ns(0); /* calibrate the command timer now, not on the first command */
     if (config_init_client_output_buffer_limit(vc->client_output_buffer_limit) < 0) {
         log_warn("invalid client-output-buffer-limit '%s'", vc->client_output_buffer_limit);
-        return 1;
+        return EX_CONFIG;
     }
     persist_init(e, vc->snapshot, !strcmp(vc->appendonly, "yes"), vc->appenddirname, interval);
     sched_engine_configure(e, vc); /* scheduler features: cron-timezone, webhook outbox */
     if (config_init_notify_keyspace_events(vc->notify_keyspace_events) < 0) {
         log_warn("invalid notify-keyspace-events '%s'", vc->notify_keyspace_events);
-        return 1;
+        return EX_CONFIG;
     }
+    char cerr[1400];
+    if (config_apply_startup(e, vc->engine_settings, cerr, sizeof cerr) < 0) {
+        log_warn("%s", cerr);
+        return EX_CONFIG; /* the supervisor stops: restarting would fail the same way */
+    }
+    config_init_rewrite(e, vc->config_file); /* after every setting above is in place */
     e->hb_fd = vc->hb_fd;
     if (e->hb_fd >= 0) fcntl(e->hb_fd, F_SETFL, fcntl(e->hb_fd, F_GETFL) | O_NONBLOCK);
 

@@ -262,6 +262,12 @@ void config_init_aof(int on, const char *appendfsync, const char *filename, cons
 /* The persister's settings as set now (CONFIG SET may change them at run time). */
 const char *config_appendfsync(void);
 int config_appendonly(void);
+/* Remembers the settings file (for CONFIG REWRITE) and every setting's start-up value; call
+ * once the engine's settings are all in place. */
+void config_init_rewrite(engine_t *e, const char *config_file);
+/* Applies the settings only the engine has, given in the file or as flags ("name value\n"
+ * lines); 0, or -1 with the reason. */
+int config_apply_startup(engine_t *e, const char *lines, char *err, size_t errlen);
 void config_aof_rewrite(long long *perc, long long *min_size);
 /* Whether replies wait for the fsync (appendfsync always); held replies go at once when not. */
 void engine_set_fsync_always(engine_t *e, int always);

@@ -31,6 +31,8 @@ typedef enum {
     S_BIND,     /* alias: replaces the host of addr (first address of a redis.conf bind) */
     S_CONFIG,   /* --config FILE: handled before the other flags */
     S_INCLUDE,  /* file-only: loads another file in place */
+    S_ENGINE,   /* the engine's alone: kept as "name value" lines in engine_settings and
+                   checked and applied by the engine at start (its CONFIG SET rules) */
 } setting_kind_t;
 
 typedef struct {
@@ -92,6 +94,40 @@ static const setting_t s_settings[] = {
      "keyspace events published on pub/sub, Redis's class letters (KEA = all); deploy/vole.conf "
      "(used by make run) turns them all on",
      0},
+    {"timeout", "SECONDS", S_ENGINE, NOF, 0, 0, NULL, "0",
+     "close a client idle this long; 0 = never", 0},
+    {"hash-max-listpack-entries", "N", S_ENGINE, NOF, 0, 0, NULL, "128",
+     "compact encodings, as Redis's: largest hash kept compact (entries)", 0},
+    {"hash-max-ziplist-entries", "N", S_ENGINE, NOF, 0, 0, NULL, "128",
+     "Redis's older name for hash-max-listpack-entries", 0},
+    {"hash-max-listpack-value", "SIZE", S_ENGINE, NOF, 0, 0, NULL, "64",
+     "...and longest field or value in it", 0},
+    {"hash-max-ziplist-value", "SIZE", S_ENGINE, NOF, 0, 0, NULL, "64",
+     "Redis's older name for hash-max-listpack-value", 0},
+    {"set-max-intset-entries", "N", S_ENGINE, NOF, 0, 0, NULL, "512",
+     "largest set of integers kept as an intset", 0},
+    {"zset-max-listpack-entries", "N", S_ENGINE, NOF, 0, 0, NULL, "128",
+     "largest sorted set kept compact (entries)", 0},
+    {"zset-max-ziplist-entries", "N", S_ENGINE, NOF, 0, 0, NULL, "128",
+     "Redis's older name for zset-max-listpack-entries", 0},
+    {"zset-max-listpack-value", "SIZE", S_ENGINE, NOF, 0, 0, NULL, "64",
+     "...and longest member in it", 0},
+    {"zset-max-ziplist-value", "SIZE", S_ENGINE, NOF, 0, 0, NULL, "64",
+     "Redis's older name for zset-max-listpack-value", 0},
+    {"list-max-listpack-size", "N", S_ENGINE, NOF, 0, 0, NULL, "-2",
+     "list node size: entries when positive, -1..-5 = 4..64 KB", 0},
+    {"list-max-ziplist-size", "N", S_ENGINE, NOF, 0, 0, NULL, "-2",
+     "Redis's older name for list-max-listpack-size", 0},
+    {"list-compress-depth", "N", S_ENGINE, NOF, 0, 0, NULL, "0",
+     "list nodes left uncompressed at each end (0 = none compressed)", 0},
+    {"hll-sparse-max-bytes", "SIZE", S_ENGINE, NOF, 0, 0, NULL, "3000",
+     "largest sparse HyperLogLog", 0},
+    {"cluster-enabled", "no", S_ENGINE, NOF, 0, 0, NULL, "no",
+     "redis.conf compatibility: Vole runs without cluster mode", 0},
+    {"audit-max-entries", "N", S_ENGINE, NOF, 0, 0, NULL, "10000",
+     "audit log entries kept (oldest dropped beyond)", 0},
+    {"audit-value-max-len", "N", S_ENGINE, NOF, 0, 0, NULL, "128",
+     "audit log: longest value recorded (longer ones are cut)", 0},
     {"enable-debug-command", "no|yes|local", S_ENUM, F(enable_debug_command), 0, 0, s_debug_modes,
      "no", "whether DEBUG may run: never, always, or from local connections only (as Redis)", 0},
     {"appendonly", "yes|no", S_ENUM, F(appendonly), 0, 0, s_yesno, "yes",
@@ -414,6 +450,27 @@ int config_set(vole_config_t *c, const char *name, int argc, char **argv, char *
         snprintf(c->save + used, sizeof c->save - used, "%s%s", used ? " " : "", out);
         return 0;
     }
+    if (s->kind == S_ENGINE) {
+        /* checked by the engine when it starts (an error there stops the start) */
+        size_t used = strlen(c->engine_settings);
+        int n = snprintf(c->engine_settings + used, sizeof c->engine_settings - used, "%s",
+                         s->name);
+        for (int i = 0; i < argc && n >= 0; i++) {
+            used += (size_t)n;
+            if (used >= sizeof c->engine_settings) break;
+            n = snprintf(c->engine_settings + used, sizeof c->engine_settings - used, " %s",
+                         argv[i]);
+        }
+        if (n >= 0) used += (size_t)n;
+        if (argc < 1 || used + 1 >= sizeof c->engine_settings || strchr(s->name, '\n')) {
+            s_err(err, errlen, argc < 1 ? "'%s' needs a value" : "too many engine settings",
+                  s->name);
+            return -1;
+        }
+        c->engine_settings[used] = '\n';
+        c->engine_settings[used + 1] = '\0';
+        return 0;
+    }
     if (argc < 1 || (argc > 1 && s->kind != S_BIND)) {
         s_err(err, errlen, "'%s' takes exactly one value (got %d)", s->name, argc);
         return -1;
@@ -499,6 +556,8 @@ int config_set(vole_config_t *c, const char *name, int argc, char **argv, char *
         if (s_split_addr(c->addr, host, sizeof host, &port) < 0 || port < 0) port = 7379;
         return s_join_addr(c, h, port, err, errlen);
     }
+    case S_ENGINE: /* handled above */
+        break;
     case S_INCLUDE:
         s_err(err, errlen, "'include' is only valid inside a settings file");
         return -1;

@@ -44,6 +44,9 @@ typedef struct vole_config {
     char client_output_buffer_limit[256]; /* "class hard soft secs ..." lines joined */
     long long effect_backlog_size; /* bytes of recent effects the engine keeps for consumers */
     char requirepass[512];    /* the default user's password ("" = none), as redis.conf */
+    /* settings only the engine has (timeout, encodings...): "name value...\n" lines in the
+     * order given; the engine applies them at start with CONFIG SET's rules */
+    char engine_settings[4096];
     /* frontend */
     int batches_in_flight; /* CMD_BATCHes a frontend may have unanswered (default 1) */
     char cpu_affinity[128]; /* CPUs for the engine and frontends: auto, none or a list */

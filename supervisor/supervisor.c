@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -66,6 +67,7 @@ typedef struct {
     int nkids;
     pid_t self;
     int stop_phase; /* 0 running; 1 frontends, 2 engine, 3 the rest are being stopped */
+    int config_error; /* a child refused the settings: everything stops, exit status 78 */
     int lock_fd;
 } sup_t;
 
@@ -418,6 +420,15 @@ static void s_reap(sup_t *s) {
         if (s->stop_phase || k->state == CHILD_STOPPING) {
             k->state = CHILD_DONE;
             log_notice("%s (pid %d) %s", k->role, (int)pid, why);
+            continue;
+        }
+        if (WIFEXITED(st) && WEXITSTATUS(st) == EX_CONFIG) {
+            /* a setting it cannot accept: restarting would fail the same way */
+            k->state = CHILD_DONE;
+            log_warn("%s (pid %d) refused the settings (see its log above): stopping everything",
+                     k->role, (int)pid);
+            s->config_error = 1;
+            s->stop_phase = 1;
             continue;
         }
         s_schedule_restart(k, now, ran >= HEALTHY_MS);
@@ -773,5 +784,5 @@ int supervisor_main(const vole_config_t *cfg, int argc, char **argv,
         unlink(path);
         close(s->lock_fd);
     }
-    return 0;
+    return s->config_error ? EX_CONFIG : 0;
 }

@@ -40,7 +40,8 @@ def free_port(host="127.0.0.1"):
 
 
 def ping(host, port, timeout=1.0):
-    """True when the server answers PING with +PONG on a fresh connection."""
+    """True when the server answers PING with +PONG on a fresh connection (or asks for a
+    password first: it is serving then too)."""
     try:
         with socket.create_connection((host, port), timeout=timeout) as s:
             s.settimeout(timeout)
@@ -51,7 +52,7 @@ def ping(host, port, timeout=1.0):
                 if not chunk:
                     break
                 data += chunk
-            return data == b"+PONG\r\n"
+            return data == b"+PONG\r\n" or data.startswith(b"-NOAUTH")
     except OSError:
         return False
 

@@ -173,6 +173,32 @@ static void test_file(void **state) {
     unlink(p2);
 }
 
+/* Settings only the engine has are kept as "name value" lines, in order, for the engine to
+ * check and apply at start; flags add to them after the file. */
+static void test_engine_settings(void **state) {
+    vole_config_t c;
+    char err[256] = "";
+    int help;
+    const char *path = s_write_file("timeout 30\n"
+                                    "hash-max-ziplist-entries 64\n"
+                                    "list-max-listpack-size -3\n");
+    config_defaults(&c);
+    assert_string_equal(c.engine_settings, "");
+    assert_int_equal(config_load_file(&c, path, err, sizeof err), 0);
+    assert_string_equal(c.engine_settings,
+                        "timeout 30\nhash-max-ziplist-entries 64\nlist-max-listpack-size -3\n");
+    assert_int_equal(PARSE(&c, &help, err, "--timeout", "5"), 0);
+    assert_string_equal(c.engine_settings, "timeout 30\nhash-max-ziplist-entries 64\n"
+                                           "list-max-listpack-size -3\ntimeout 5\n");
+    unlink(path);
+    /* a value is needed (the engine judges it) */
+    path = s_write_file("timeout\n");
+    config_defaults(&c);
+    assert_int_equal(config_load_file(&c, path, err, sizeof err), -1);
+    assert_non_null(strstr(err, "timeout"));
+    unlink(path);
+}
+
 static void test_memtoll(void **state) {
     int ok;
     assert_int_equal(config_memtoll("0", &ok), 0);
@@ -301,6 +327,7 @@ int main(void) {
         cmocka_unit_test(test_defaults), cmocka_unit_test(test_flags),
         cmocka_unit_test(test_file),     cmocka_unit_test(test_memtoll),
         cmocka_unit_test(test_errors),   cmocka_unit_test(test_help),
+        cmocka_unit_test(test_engine_settings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
