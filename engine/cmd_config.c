@@ -98,8 +98,7 @@ enum {
 };
 
 /* Where a value lives. */
-enum { AT_NONE, AT_CFG_INT, AT_CFG_LL, AT_CFG_STR, AT_TIMEOUT, AT_AOF_REWRITE_PERC,
-       AT_AOF_REWRITE_MIN, AT_APPENDONLY };
+enum { AT_NONE, AT_CFG_INT, AT_CFG_LL, AT_CFG_STR, AT_TIMEOUT, AT_AOF_LL, AT_AOF_STR };
 
 
 typedef struct cfg_def {
@@ -237,60 +236,36 @@ static void s_get_notify(engine_t *e, char *out, size_t cap) {
     s_notify_to_str(s_extra.notify_flags, out, cap);
 }
 
-static int s_appendonly; /* as started: the persister's AOF is on */
 /* in Redis's order (its error message lists them so) */
 static const char *const s_fsync_modes[] = {"everysec", "always", "no", NULL};
-static const char *s_appendfsync = "everysec"; /* one of s_fsync_modes */
-static char s_appendfilename[256], s_appenddirname[256]; /* the persister's, fixed */
-static long long s_rewrite_perc = 100, s_rewrite_min = 64LL << 20; /* auto-aof-rewrite-* */
+
+/* The persister's settings (the engine answers CONFIG for them and forwards changes). */
+static struct {
+    long long appendonly;   /* the AOF is on */
+    char appendfsync[16];   /* one of s_fsync_modes */
+    char filename[256];     /* appendfilename, fixed */
+    char dirname[256];      /* appenddirname, fixed */
+    long long rewrite_perc; /* auto-aof-rewrite-percentage */
+    long long rewrite_min;  /* auto-aof-rewrite-min-size */
+} s_aof = {0, "everysec", "", "", 100, 64LL << 20};
 
 void config_init_aof(int on, const char *appendfsync, const char *filename, const char *dirname,
                      int rewrite_perc, long long rewrite_min) {
-    s_appendonly = on;
-    s_rewrite_perc = rewrite_perc;
-    s_rewrite_min = rewrite_min;
-    snprintf(s_appendfilename, sizeof s_appendfilename, "%s", filename);
-    snprintf(s_appenddirname, sizeof s_appenddirname, "%s", dirname);
+    s_aof.appendonly = on;
+    s_aof.rewrite_perc = rewrite_perc;
+    s_aof.rewrite_min = rewrite_min;
+    snprintf(s_aof.filename, sizeof s_aof.filename, "%s", filename);
+    snprintf(s_aof.dirname, sizeof s_aof.dirname, "%s", dirname);
     for (const char *const *m = s_fsync_modes; *m; m++)
-        if (!strcasecmp(*m, appendfsync)) s_appendfsync = *m;
+        if (!strcasecmp(*m, appendfsync)) snprintf(s_aof.appendfsync, sizeof s_aof.appendfsync, "%s", *m);
 }
 
-const char *config_appendfsync(void) { return s_appendfsync; }
-int config_appendonly(void) { return s_appendonly; }
+const char *config_appendfsync(void) { return s_aof.appendfsync; }
+int config_appendonly(void) { return s_aof.appendonly != 0; }
 
 void config_aof_rewrite(long long *perc, long long *min_size) {
-    *perc = s_rewrite_perc;
-    *min_size = s_rewrite_min;
-}
-
-static void s_get_rewrite_perc(engine_t *e, char *out, size_t cap) {
-    (void)e;
-    snprintf(out, cap, "%lld", s_rewrite_perc);
-}
-
-static void s_get_rewrite_min(engine_t *e, char *out, size_t cap) {
-    (void)e;
-    snprintf(out, cap, "%lld", s_rewrite_min);
-}
-
-static void s_get_appendfsync(engine_t *e, char *out, size_t cap) {
-    (void)e;
-    snprintf(out, cap, "%s", s_appendfsync);
-}
-
-static void s_get_appendfilename(engine_t *e, char *out, size_t cap) {
-    (void)e;
-    snprintf(out, cap, "%s", s_appendfilename);
-}
-
-static void s_get_appenddirname(engine_t *e, char *out, size_t cap) {
-    (void)e;
-    snprintf(out, cap, "%s", s_appenddirname);
-}
-
-static void s_get_appendonly(engine_t *e, char *out, size_t cap) {
-    (void)e;
-    snprintf(out, cap, "%s", s_appendonly ? "yes" : "no");
+    *perc = s_aof.rewrite_perc;
+    *min_size = s_aof.rewrite_min;
 }
 
 
@@ -299,6 +274,8 @@ static void s_get_appendonly(engine_t *e, char *out, size_t cap) {
 #define CFG_STR(field) AT_CFG_STR, offsetof(engine_config_t, field), \
                        sizeof(((engine_config_t *)0)->field)
 #define NOWHERE AT_NONE, 0, 0
+#define AOF_LL(field) AT_AOF_LL, offsetof(__typeof__(s_aof), field), 0
+#define AOF_STR(field) AT_AOF_STR, offsetof(__typeof__(s_aof), field), sizeof s_aof.field
 
 /* proto-max-bulk-len, client-query-buffer-limit and maxclients are enforced by the
  * frontends: a change is sent to them (engine_send_frontend_config) before the reply. port,
@@ -317,15 +294,14 @@ static const cfg_def_t s_cfgs[] = {
     {"save", K_SAVE, 0, 0, 0, NOWHERE, NULL, s_get_save, NULL},
     {"requirepass", K_PASS, 0, 0, 0, NOWHERE, NULL, s_get_requirepass, NULL},
     {"client-output-buffer-limit", K_COBL, F_FRONTEND, 0, 0, NOWHERE, NULL, s_get_cobl, NULL},
-    {"appendonly", K_BOOL, F_PERSISTER, 0, 0, AT_APPENDONLY, 0, 0, s_yesno, s_get_appendonly,
-     NULL},
-    {"appendfsync", K_ENUM, F_PERSISTER, 0, 0, NOWHERE, s_fsync_modes, s_get_appendfsync, NULL},
-    {"auto-aof-rewrite-percentage", K_INT, F_PERSISTER, 0, INT_MAX, AT_AOF_REWRITE_PERC, 0, 0,
-     NULL, s_get_rewrite_perc, NULL},
-    {"auto-aof-rewrite-min-size", K_MEM, F_PERSISTER, 0, LLONG_MAX, AT_AOF_REWRITE_MIN, 0, 0,
-     NULL, s_get_rewrite_min, NULL},
-    {"appendfilename", K_ENUM, F_IMMUTABLE, 0, 0, NOWHERE, NULL, s_get_appendfilename, NULL},
-    {"appenddirname", K_ENUM, F_IMMUTABLE, 0, 0, NOWHERE, NULL, s_get_appenddirname, NULL},
+    {"appendonly", K_BOOL, F_PERSISTER, 0, 0, AOF_LL(appendonly), s_yesno, NULL, NULL},
+    {"appendfsync", K_ENUM, F_PERSISTER, 0, 0, AOF_STR(appendfsync), s_fsync_modes, NULL, NULL},
+    {"auto-aof-rewrite-percentage", K_INT, F_PERSISTER, 0, INT_MAX, AOF_LL(rewrite_perc), NULL,
+     NULL, NULL},
+    {"auto-aof-rewrite-min-size", K_MEM, F_PERSISTER, 0, LLONG_MAX, AOF_LL(rewrite_min), NULL,
+     NULL, NULL},
+    {"appendfilename", K_ENUM, F_IMMUTABLE, 0, 0, AOF_STR(filename), NULL, NULL, NULL},
+    {"appenddirname", K_ENUM, F_IMMUTABLE, 0, 0, AOF_STR(dirname), NULL, NULL, NULL},
     {"port", K_INT, F_IMMUTABLE, 0, 65535, NOWHERE, NULL, s_get_port, NULL},
     {"bind", K_ENUM, F_IMMUTABLE, 0, 0, NOWHERE, NULL, s_get_bind, NULL},
     {"timeout", K_UINT, 0, 0, INT_MAX, AT_TIMEOUT, 0, 0, NULL, NULL, NULL},
@@ -387,6 +363,13 @@ static void s_get(engine_t *e, const cfg_def_t *d, char *out, size_t cap) {
         break;
     case AT_CFG_STR: snprintf(out, cap, "%s", base + d->off); break;
     case AT_TIMEOUT: snprintf(out, cap, "%lld", s_extra.timeout); break;
+    case AT_AOF_STR: snprintf(out, cap, "%s", (char *)&s_aof + d->off); break;
+    case AT_AOF_LL: {
+        long long v = *(long long *)((char *)&s_aof + d->off);
+        if (d->kind == K_BOOL) snprintf(out, cap, "%s", v ? "yes" : "no");
+        else snprintf(out, cap, "%lld", v);
+        break;
+    }
     default: out[0] = '\0';
     }
 }
@@ -573,9 +556,9 @@ static void s_apply(engine_t *e, staged_t *st) {
     case K_ENUM:
         if (d->at == AT_CFG_STR) {
             snprintf(base + d->off, d->cap, "%s", st->choice);
-        } else if (strcmp(d->name, "appendfsync") == 0) {
-            s_appendfsync = st->choice;
-            engine_set_fsync_always(e, s_appendonly && strcmp(st->choice, "always") == 0);
+        } else if (d->at == AT_AOF_STR) { /* appendfsync */
+            snprintf((char *)&s_aof + d->off, d->cap, "%s", st->choice);
+            engine_set_fsync_always(e, s_aof.appendonly && strcmp(st->choice, "always") == 0);
         }
         return;
     default: break;
@@ -587,14 +570,13 @@ static void s_apply(engine_t *e, staged_t *st) {
     case AT_CFG_INT: *(int *)(base + d->off) = (int)n; break;
     case AT_CFG_LL: *(long long *)(base + d->off) = n; break;
     case AT_TIMEOUT: s_extra.timeout = n; break;
-    case AT_AOF_REWRITE_PERC: s_rewrite_perc = n; break;
-    case AT_AOF_REWRITE_MIN: s_rewrite_min = n; break;
-    case AT_APPENDONLY:
-        if ((n != 0) != (s_appendonly != 0)) {
-            s_appendonly = n != 0;
-            engine_set_appendonly(e, s_appendonly);
-        }
+    case AT_AOF_LL: {
+        long long *field = (long long *)((char *)&s_aof + d->off);
+        int turned = field == &s_aof.appendonly && (n != 0) != (*field != 0);
+        *field = n;
+        if (turned) engine_set_appendonly(e, n != 0);
         break;
+    }
     default: break;
     }
 }

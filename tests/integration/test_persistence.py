@@ -38,6 +38,12 @@ def wait_loaded(v, timeout=RESTART_TIMEOUT):
     assert wait_until(ok, timeout), f"not serving after {timeout}s\n{v.log_tail()}"
 
 
+def kill_everything(v):
+    """SIGKILL of the supervisor and every process it started: the whole host dies."""
+    for pid in list(v.instance_pids()) + [v.pid]:
+        os.kill(pid, signal.SIGKILL)
+
+
 def fill_all_types(c):
     c.set("str", "hello")
     c.set("int", 42)
@@ -127,8 +133,7 @@ def test_every_type_survives_sigkill_of_everything(tmp_path):
         c = v.client()
         fill_all_types(c)
         before = dump(c)
-        for pid in list(v.instance_pids()) + [v.pid]:
-            os.kill(pid, signal.SIGKILL)
+        kill_everything(v)
     finally:
         v.stop()
     assert_comes_back(data, before)
@@ -190,8 +195,7 @@ def test_no_acknowledged_write_is_lost_with_fsync_always(tmp_path, target):
             assert wait_until(lambda: w.count() >= base + 150, 20), \
                 f"writer stuck ({w.count()} acked)\n{v.log_tail()}"
             if target == "all":
-                for pid in list(v.instance_pids()) + [v.pid]:
-                    os.kill(pid, signal.SIGKILL)
+                kill_everything(v)
                 w.stop_flag = True
                 w.join(10)
                 v.stop()
@@ -263,8 +267,7 @@ def test_appendfsync_changes_at_run_time(tmp_path):
             v.log_tail()
         for i in range(200):
             c.set(f"k{i}", i)
-        for pid in list(v.instance_pids()) + [v.pid]:
-            os.kill(pid, signal.SIGKILL)
+        kill_everything(v)
     finally:
         v.stop()
     v = start_in(data)
@@ -299,8 +302,7 @@ def test_appendonly_on_and_off_at_run_time(tmp_path):
         assert c.info("persistence")["aof_enabled"] == 1
         for i in range(300):
             c.set(f"after{i}", i)  # answered once fsynced: the persister took over
-        for pid in list(v.instance_pids()) + [v.pid]:
-            os.kill(pid, signal.SIGKILL)
+        kill_everything(v)
     finally:
         v.stop()
     v = start_in(data, "--appendonly", "yes")
@@ -388,8 +390,7 @@ def test_torn_write_in_reserved_space_after_sigkill(tmp_path):
         c = v.client()
         for i in range(100):
             c.set(f"t{i}", i)
-        for pid in list(v.instance_pids()) + [v.pid]:
-            os.kill(pid, signal.SIGKILL)
+        kill_everything(v)
     finally:
         v.stop()
     seg = segments(data)[-1]
@@ -627,8 +628,7 @@ def test_bgsave_while_clients_write(tmp_path):
         acked = {}
         for w in writers:
             acked.update(w.acked)
-        for pid in list(v.instance_pids()) + [v.pid]:
-            os.kill(pid, signal.SIGKILL)
+        kill_everything(v)
     finally:
         v.stop()
     v = start_in(data)
