@@ -6,34 +6,10 @@
 # start again. Compares the load time each server logs (Redis: "DB loaded from append only
 # file", Vole: "data loaded ... in N ms") and the time from starting the process until it
 # answers a read, and the size of the files. Prints ratios (vole / redis).
-# Environment: BUILD (default build), KEYS (default 1000000), R (rounds, default 3; the median
-# is reported), MIX (mixed | strings, default mixed).
-set -euo pipefail
+# Environment: BUILD, KEYS, R, MIX (see dataset.sh).
+NAME=aofbench
+source "$(dirname "${BASH_SOURCE[0]}")/dataset.sh"
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-BUILD="${BUILD:-${VOLE_BUILD:-build}}"
-case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
-KEYS="${KEYS:-1000000}"
-R="${R:-3}"
-MIX="${MIX:-mixed}"
-for tool in redis-server redis-cli; do
-    command -v "$tool" >/dev/null || { echo "aof bench: $tool not found" >&2; exit 2; }
-done
-[ -x "$BUILD/vole" ] || { echo "aof bench: no $BUILD/vole (build first)" >&2; exit 2; }
-
-WORK="$(mktemp -d /tmp/vole-aofbench.XXXXXX)"
-PID=""
-cleanup() {
-    [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-echo "generating $KEYS keys ($MIX)..."
-/usr/bin/python3 "$ROOT/tests/bench/snapshot_data.py" "$KEYS" "$MIX" > "$WORK/data.resp"
-PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-
-ms() { echo $(( $(date +%s%N) / 1000000 )); }
 # Polls until a read is answered (not -LOADING, not refused); prints the ms it took.
 wait_serving() {
     local t0=$1
@@ -105,7 +81,6 @@ for round in $(seq 1 "$R"); do
     echo "$line"
 done
 
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
 rl=$(median "${r_load[@]}"); vl=$(median "${v_load[@]}")
 rs=$(median "${r_serve[@]}"); vs=$(median "${v_serve[@]}")
 echo

@@ -4,36 +4,14 @@
 # pipes it into a fresh redis-server and times SAVE and the RDB load at restart (Redis's own
 # "DB loaded from disk" figure); runs `vole bench-snapshot` on the same file, which fills an
 # in-process engine and times writing and loading the snapshot. Prints ratios (vole / redis).
-# Environment: BUILD (default build), KEYS (default 1000000), R (rounds, default 3; the median
-# is reported), MIX (mixed | strings, default mixed).
-set -euo pipefail
-
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-BUILD="${BUILD:-${VOLE_BUILD:-build}}"
-case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
-KEYS="${KEYS:-1000000}"
-R="${R:-3}"
-MIX="${MIX:-mixed}"
-for tool in redis-server redis-cli; do
-    command -v "$tool" >/dev/null || { echo "snapshot bench: $tool not found" >&2; exit 2; }
-done
-[ -x "$BUILD/vole" ] || { echo "snapshot bench: no $BUILD/vole (build first)" >&2; exit 2; }
-
-WORK="$(mktemp -d /tmp/vole-snapbench.XXXXXX)"
-REDIS_PID=""
-cleanup() {
-    [ -n "$REDIS_PID" ] && kill "$REDIS_PID" 2>/dev/null && wait "$REDIS_PID" 2>/dev/null
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-/usr/bin/python3 "$ROOT/tests/bench/snapshot_data.py" "$KEYS" "$MIX" > "$WORK/data.resp"
-PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# Environment: BUILD, KEYS, R, MIX (see dataset.sh).
+NAME=snapbench
+source "$(dirname "${BASH_SOURCE[0]}")/dataset.sh"
 
 start_redis() {
     redis-server --port "$PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$WORK" \
         --dbfilename dump.rdb --logfile "$WORK/redis.log" --daemonize no &
-    REDIS_PID=$!
+    PID=$!
     for _ in $(seq 1 600); do
         if redis-cli -p "$PORT" ping 2>/dev/null | grep -q PONG; then return 0; fi
         sleep 0.05
@@ -43,10 +21,9 @@ start_redis() {
 }
 stop_redis() {
     redis-cli -p "$PORT" shutdown nosave >/dev/null 2>&1 || true
-    wait "$REDIS_PID" 2>/dev/null || true
-    REDIS_PID=""
+    wait "$PID" 2>/dev/null || true
+    PID=""
 }
-ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 declare -a r_save r_load v_save v_load
 for round in $(seq 1 "$R"); do
@@ -81,7 +58,6 @@ for round in $(seq 1 "$R"); do
          "vole keys=$vkeys save=${v_save[-1]}ms load=${v_load[-1]}ms size=$vsize"
 done
 
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
 rs=$(median "${r_save[@]}"); rl=$(median "${r_load[@]}")
 vs=$(median "${v_save[@]}"); vl=$(median "${v_load[@]}")
 echo
