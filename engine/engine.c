@@ -694,6 +694,9 @@ static void s_on_message(engine_t *e, const char *rid, size_t rlen, const char *
     case MSG_PERSIST_STATE:
         persist_on_state(e, fe, data, len);
         break;
+    case MSG_PERSIST_INFO:
+        persist_on_info(e, data, len);
+        break;
     case MSG_SNAPSHOT_REQ:
         persist_on_snapshot_req(e, fe, data, len);
         break;

@@ -34,6 +34,7 @@ typedef struct {
     long long last_bgsave_time_s, last_rewrite_time_s;
     long long fork_usec, forks;
     char write_error[256]; /* the persister's write error; "" when writing works */
+    long long aof_current_size, aof_base_size; /* as the persister last reported them */
     char snapshot_path[1200], aof_dir[1200];
     int aof_on;
     int64_t interval_ms, next_interval_ms;
@@ -187,6 +188,14 @@ void persist_on_state(engine_t *e, frontend_t *fe, const char *data, size_t len)
         log_warn("the persister cannot write (%s): refusing writes", ps->write_error);
     }
     (void)fe;
+}
+
+void persist_on_info(engine_t *e, const char *data, size_t len) {
+    uint8_t unused;
+    uint64_t cur, base;
+    if (proto_get_ctl(data, len, &unused, &cur, &base, NULL, NULL) < 0) return;
+    s_ps(e)->aof_current_size = (long long)cur;
+    s_ps(e)->aof_base_size = (long long)base;
 }
 
 int persist_refuses(engine_t *e, client_t *c, const command_t *cmd) {
@@ -486,9 +495,7 @@ void persist_info(engine_t *e, buf_t *b) {
                "aof_last_write_status:%s\r\n"
                "aof_last_cow_size:0\r\n"
                "module_fork_in_progress:0\r\n"
-               "module_fork_last_cow_size:0\r\n"
-               "effect_seq:%llu\r\n"
-               "effect_durable_seq:%llu\r\n",
+               "module_fork_last_cow_size:0\r\n",
                e->stats.dirty - ps->dirty_at_save, ps->pid && ps->kind == SNAP_FILE,
                (long long)ps->lastsave_s, ps->last_bgsave_ok ? "ok" : "err",
                ps->last_bgsave_time_s,
@@ -497,8 +504,20 @@ void persist_info(engine_t *e, buf_t *b) {
                ps->last_rewrite_time_s,
                ps->pid && ps->kind == SNAP_AOF_BASE ? (now_ms() - ps->start_ms) / 1000 : -1LL,
                ps->last_rewrite_ok ? "ok" : "err", ps->rewrites,
-               ps->write_error[0] ? "err" : "ok", (unsigned long long)effects_last_seq(e),
-               (unsigned long long)e->durable_seq);
+               ps->write_error[0] ? "err" : "ok");
+    if (ps->aof_on)
+        buf_printf(b,
+                   "aof_current_size:%lld\r\n"
+                   "aof_base_size:%lld\r\n"
+                   "aof_pending_rewrite:%d\r\n"
+                   "aof_buffer_length:0\r\n"
+                   "aof_pending_bio_fsync:0\r\n"
+                   "aof_delayed_fsync:0\r\n",
+                   ps->aof_current_size, ps->aof_base_size, ps->aof_scheduled);
+    buf_printf(b,
+               "effect_seq:%llu\r\n"
+               "effect_durable_seq:%llu\r\n",
+               (unsigned long long)effects_last_seq(e), (unsigned long long)e->durable_seq);
 }
 
 /* ---------- table ---------- */

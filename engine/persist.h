@@ -9,6 +9,8 @@ void persist_free(engine_t *e);
 /* Messages from the persister. */
 void persist_on_snapshot_req(engine_t *e, frontend_t *fe, const char *data, size_t len);
 void persist_on_state(engine_t *e, frontend_t *fe, const char *data, size_t len);
+/* The persister's report of the AOF's sizes (INFO aof_current_size, aof_base_size). */
+void persist_on_info(engine_t *e, const char *data, size_t len);
 /* Refuses c's command with -MISCONF while the persister cannot write; 1 when refused. */
 int persist_refuses(engine_t *e, client_t *c, const command_t *cmd);
 /* Reaps a finished snapshot child and reports it (also during shutdown, when a persister

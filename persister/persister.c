@@ -62,6 +62,8 @@ typedef struct {
     off_t reserved_end;    /* space is reserved in the segment up to this offset */
     int64_t last_reserve_try_ms;
     int64_t last_fsync_ms, last_retry_ms;
+    long long info_sent_size, info_sent_base; /* sizes last reported (MSG_PERSIST_INFO) */
+    int64_t info_sent_ms;
     /* engine link */
     net_engine_link_t link;
     void *dealer; /* link.dealer */
@@ -147,6 +149,7 @@ static int s_new_segment(pers_t *p, uint64_t first) {
     char name[300], err[512];
     snprintf(name, sizeof name, "%s.%" PRIu64 ".seg", p->cfg->appendfilename, p->m.next_no);
     if (s_open_segment(p, name, 1, 0) < 0) return -1;
+    p->aof_bytes += AOF_SEG_HDR; /* the AOF's size counts whole files */
     p->m.next_no++;
     aof_manifest_add_seg(&p->m, name, first);
     if (aof_manifest_save(p->dir, p->manifest_name, &p->m, err, sizeof err) < 0) {
@@ -269,6 +272,19 @@ static void s_send_ctl(pers_t *p, uint8_t type, uint8_t byte, uint64_t a, uint64
 
 static void s_report_state(pers_t *p, int ok, const char *why) {
     s_send_ctl(p, MSG_PERSIST_STATE, (uint8_t)ok, 0, 0, ok ? NULL : why);
+}
+
+/* Tells the engine the AOF's sizes for INFO: when they changed, at most once a second unless
+ * now (a new base, the AOF turned on or off). */
+static void s_report_sizes(pers_t *p, int now) {
+    long long size = p->aof_on ? p->base_bytes + p->aof_bytes : 0;
+    long long base = p->aof_on ? p->base_bytes : 0;
+    if (!p->connected || (size == p->info_sent_size && base == p->info_sent_base)) return;
+    if (!now && now_ms() - p->info_sent_ms < 1000) return;
+    s_send_ctl(p, MSG_PERSIST_INFO, 0, (uint64_t)size, (uint64_t)base, NULL);
+    p->info_sent_size = size;
+    p->info_sent_base = base;
+    p->info_sent_ms = now_ms();
 }
 
 static void s_ack(pers_t *p) {
@@ -646,6 +662,7 @@ static void s_on_snapshot_done(pers_t *p, const char *data, size_t len) {
     p->aof_bytes = p->fd >= 0 ? p->seg_size : 0;
     log_notice("new AOF base at effect %" PRIu64 " (%s); older files removed", seq, name);
     s_ack(p);
+    s_report_sizes(p, 1);
 }
 
 /* appendonly turned on at run time: the files as they are, then a new base from the engine's
@@ -679,6 +696,7 @@ static void s_aof_disable(pers_t *p) {
     p->subscribed = 0;
     p->rewrite_pending = 0;
     log_notice("AOF off (appendonly no); its files are kept");
+    s_report_sizes(p, 1);
 }
 
 /* The engine's settings for us (CONFIG SET at run time; sent again on connect). */
@@ -740,6 +758,7 @@ static void s_drain_monitor(pers_t *p) {
     while ((event = net_engine_link_event(&p->link)) != 0) {
         if (event == 1) {
             p->connected = 1;
+            p->info_sent_size = p->info_sent_base = -1; /* a new engine knows nothing yet */
             s_hello(p);
         } else if (event == -1) {
             p->connected = 0;
@@ -800,6 +819,7 @@ int persister_main(const vole_config_t *cfg) {
             s_fsync(p);
             s_ack(p);
         }
+        s_report_sizes(p, 0);
     }
     /* SIGTERM: everything received goes to disk before we exit */
     s_drain_monitor(p);

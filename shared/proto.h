@@ -50,6 +50,9 @@ enum {
                                writes are refused with -MISCONF while not ok */
     MSG_SNAPSHOT_REQ = 15,  /* persister -> engine: u8 kind (SNAP_AOF_BASE): take a snapshot
                                into the path given as tail bytes */
+    MSG_PERSIST_INFO = 16,  /* persister -> engine: u8 0, u64 AOF size (base + segments), u64
+                               base size: for INFO persistence (sent when they changed, at most
+                               once a second, and at once after a new base) */
 };
 /* Snapshot kinds: the user's snapshot file (SAVE/BGSAVE/save rules), or a new AOF base
  * (BGREWRITEAOF, the persister fell behind, the AOF grew). */

@@ -591,6 +591,11 @@ def test_bgrewriteaof_makes_a_base_and_drops_old_segments(tmp_path):
         for i in range(2000):
             c.set(f"r{i}", i)
         old = set(p.name for p in segments(data))
+        # INFO reports the AOF's size as Redis does (the persister tells the engine)
+        seg_bytes = sum(data_end(p.read_bytes()) for p in segments(data))  # without reserve
+        assert wait_until(lambda: c.info("persistence")["aof_current_size"] == seg_bytes, 5), \
+            (c.info("persistence")["aof_current_size"], seg_bytes)
+        assert c.info("persistence")["aof_base_size"] == 0
         assert c.bgrewriteaof() in (True, b"Background append only file rewriting started")
         man = data / "appendonlydir" / "appendonly.aof.manifest"
         assert wait_until(lambda: "base " in man.read_text(), 20), v.log_tail()
@@ -598,6 +603,9 @@ def test_bgrewriteaof_makes_a_base_and_drops_old_segments(tmp_path):
         c.set("after-rewrite", "yes")
         assert wait_until(lambda: not (old & set(p.name for p in segments(data))), 10), \
             (old, man.read_text())
+        base = next((data / "appendonlydir").glob("*.vdb")).stat().st_size
+        assert wait_until(lambda: c.info("persistence")["aof_base_size"] == base, 5)
+        assert c.info("persistence")["aof_current_size"] >= base
         before = dump(c)
     finally:
         assert v.stop() == 0
