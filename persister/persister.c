@@ -68,6 +68,10 @@ typedef struct {
     net_engine_link_t link;
     void *dealer; /* link.dealer */
     int connected, subscribed, loading_engine, rewrite_pending;
+    /* the next base replaces every segment: they were written under other numbers than the
+     * engine's now (the AOF was off meanwhile, or the engine's data came from elsewhere) */
+    int fresh_base;
+    int64_t retry_base_ms; /* a failed base is asked for again at this time (0: none) */
     uint64_t engine_seq;
     int hb_fd;
     int64_t next_hb; /* next heartbeat to the supervisor (net_heartbeat) */
@@ -489,6 +493,7 @@ static void s_on_engine_state(pers_t *p, const char *data, size_t len) {
         /* the engine has less than the files: its data came from elsewhere */
         log_warn("the engine is at effect %" PRIu64 " but the AOF holds %" PRIu64
                  "; starting a new base from the engine's data", p->engine_seq, p->last_seq);
+        p->fresh_base = 1;
         s_request_base(p, "the engine and the AOF disagree");
         return;
     }
@@ -591,6 +596,9 @@ static void s_on_snapshot_done(pers_t *p, const char *data, size_t len) {
     if (kind == SNAP_AOF_BASE) p->rewrite_pending = 0;
     if (!ok) {
         log_warn("the engine could not write a new AOF base: %.*s", (int)tl, tail);
+        /* without it the AOF does not go on: ask again in a while */
+        if (kind == SNAP_AOF_BASE && p->aof_on && !p->subscribed)
+            p->retry_base_ms = now_ms() + 5000;
         return;
     }
     if (!p->aof_on) return;
@@ -620,10 +628,17 @@ static void s_on_snapshot_done(pers_t *p, const char *data, size_t len) {
     nm.has_base = 1;
     snprintf(nm.base, sizeof nm.base, "%.255s", name);
     nm.base_seq = seq;
-    /* a segment stays when it holds units after seq (loading skips the earlier ones) */
-    for (size_t i = 0; i < old.nsegs; i++) {
+    /* a segment stays when it holds units after seq (loading skips the earlier ones), unless
+     * the base is to replace them all */
+    for (size_t i = 0; i < old.nsegs && !p->fresh_base; i++) {
         uint64_t seg_last = i + 1 < old.nsegs ? old.segs[i + 1].first - 1 : p->last_seq;
         if (seg_last > seq) aof_manifest_add_seg(&nm, old.segs[i].name, old.segs[i].first);
+    }
+    if (p->fresh_base) {
+        s_close_segment(p); /* named by the old manifest only: removed below */
+        p->last_seq = seq;
+        p->aof_bytes = 0;
+        buf_clear(&p->wbuf);
     }
     if (p->last_seq <= seq && p->fd >= 0) {
         /* nothing after the base yet: the next unit starts a new segment */
@@ -637,6 +652,8 @@ static void s_on_snapshot_done(pers_t *p, const char *data, size_t len) {
     }
     /* the effects after the base are wanted now, before the slow removals below */
     if (p->last_seq < seq) p->last_seq = seq;
+    p->fresh_base = 0;
+    p->retry_base_ms = 0;
     p->synced_seq = p->last_seq;
     if (!p->subscribed) s_subscribe(p);
     /* remove the files no longer named */
@@ -668,6 +685,8 @@ static void s_on_snapshot_done(pers_t *p, const char *data, size_t len) {
 /* appendonly turned on at run time: the files as they are, then a new base from the engine's
  * data (as Redis rewrites its AOF when it is turned on); the effects after it follow. */
 static void s_aof_enable(pers_t *p) {
+    char err[1600];
+    s_close_segment(p);
     aof_manifest_free(&p->m);
     aof_manifest_init(&p->m);
     p->last_seq = p->synced_seq = p->acked_durable = 0;
@@ -677,12 +696,17 @@ static void s_aof_enable(pers_t *p) {
         log_warn("cannot turn the AOF on: cannot create %s: %s", p->dir, strerror(errno));
         return;
     }
-    if (s_check_files(p) < 0) {
-        log_warn("cannot turn the AOF on: the files in %s need repair (vole check-aof)", p->dir);
-        return;
+    /* what an earlier AOF left is only named here, to be removed once the base is written;
+     * nothing of it is read (an unreadable manifest just means new file numbers) */
+    if (aof_manifest_load(p->dir, p->manifest_name, &p->m, err, sizeof err) < 0) {
+        log_warn("the old AOF manifest is unreadable (%s): starting new files beside it", err);
+        aof_manifest_free(&p->m);
+        aof_manifest_init(&p->m);
+        p->m.next_no = (uint64_t)now_ms();
     }
     p->aof_on = 1;
     p->rewrite_pending = 0;
+    p->fresh_base = 1;
     s_request_base(p, "appendonly was turned on");
 }
 
@@ -820,6 +844,11 @@ int persister_main(const vole_config_t *cfg) {
             s_ack(p);
         }
         s_report_sizes(p, 0);
+        if (p->retry_base_ms && now_ms() >= p->retry_base_ms && p->aof_on && !p->subscribed &&
+            p->connected) {
+            p->retry_base_ms = 0;
+            s_request_base(p, "the last attempt failed");
+        }
     }
     /* SIGTERM: everything received goes to disk before we exit */
     s_drain_monitor(p);

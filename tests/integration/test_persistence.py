@@ -329,6 +329,42 @@ def test_appendonly_on_and_off_at_run_time(tmp_path):
         assert v.stop() == 0
 
 
+def test_appendonly_turned_on_over_old_files(tmp_path):
+    """Files left by an earlier AOF (numbered past what the engine has now) are replaced by
+    the new base when appendonly is turned on again, never replayed on top of it."""
+    data = tmp_path / "data"
+    v = start_in(data, "--appendonly", "yes", "--save", "")
+    try:
+        c = v.client()
+        for i in range(100):
+            c.set(f"old{i}", i)
+        c.config_set("appendonly", "no")
+        assert wait_until(lambda: "AOF off (appendonly no)" in v.log_text(), 10)
+    finally:
+        assert v.stop() == 0
+    v = start_in(data, "--appendonly", "no", "--save", "")  # starts empty: no snapshot
+    try:
+        c = v.client()
+        assert c.dbsize() == 0
+        for i in range(10):
+            c.set(f"new{i}", i)
+        c.config_set("appendonly", "yes")
+        assert wait_until(lambda: "new AOF base at effect" in v.log_text(), 20), v.log_tail()
+        c.set("after", "1")
+        assert wait_until(lambda: c.info("persistence")["effect_durable_seq"] ==
+                          c.info("persistence")["effect_seq"], 10)
+    finally:
+        assert v.stop() == 0
+    v = start_in(data, "--appendonly", "yes")
+    try:
+        wait_loaded(v)
+        c = v.client()
+        assert sorted(k.decode() for k in c.keys("*")) == \
+            sorted([f"new{i}" for i in range(10)] + ["after"])
+    finally:
+        assert v.stop() == 0
+
+
 def test_auto_aof_rewrite_settings(tmp_path):
     """A new base is made once the AOF reaches auto-aof-rewrite-min-size and grew by the
     percentage; percentage 0 (set at run time) turns that off."""
