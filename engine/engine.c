@@ -238,6 +238,7 @@ void engine_set_appendonly(engine_t *e, int on) {
 }
 
 void engine_set_fsync_always(engine_t *e, int always) {
+    if (!e->cfg.wait_for_load) always = 0; /* no persister role: nothing would ever be fsynced */
     int was = e->cfg.fsync_always;
     e->cfg.fsync_always = always;
     /* replies held for the fsync go now: the policy no longer asks for it */
@@ -780,7 +781,9 @@ int engine_main(const vole_config_t *vc) {
     snprintf(cfg.dir, sizeof cfg.dir, "%s", vc->dir);
     snprintf(cfg.run_dir, sizeof cfg.run_dir, "%s", vc->run_dir);
     snprintf(cfg.bind_addr, sizeof cfg.bind_addr, "%s", vc->addr);
-    cfg.fsync_always = !strcmp(vc->appendonly, "yes") && !strcmp(vc->appendfsync, "always");
+    /* replies wait for a persister's fsync only when one runs (else they would wait forever) */
+    cfg.fsync_always = !strcmp(vc->appendonly, "yes") && !strcmp(vc->appendfsync, "always") &&
+                       s_has_role(vc->roles, "persister");
     /* with a persister among the roles, the data comes from it: wait until it loaded us */
     cfg.wait_for_load = s_has_role(vc->roles, "persister");
 
