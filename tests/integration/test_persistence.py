@@ -365,6 +365,19 @@ def test_appendonly_turned_on_over_old_files(tmp_path):
         assert v.stop() == 0
 
 
+def test_appendfsync_always_without_a_persister_role(tmp_path):
+    """Nothing would ever fsync: replies must not wait for it (they used to, forever)."""
+    v = start_in(tmp_path / "data", "--roles", "engine,frontend-resp", "--appendfsync", "always")
+    try:
+        c = v.client(socket_timeout=5)
+        assert c.set("k", "v") and c.get("k") == b"v"
+        c.config_set("appendfsync", "everysec")
+        c.config_set("appendfsync", "always")
+        assert c.incr("n") == 1
+    finally:
+        assert v.stop() == 0
+
+
 def test_auto_aof_rewrite_settings(tmp_path):
     """A new base is made once the AOF reaches auto-aof-rewrite-min-size and grew by the
     percentage; percentage 0 (set at run time) turns that off."""
