@@ -95,12 +95,27 @@ static void s_trim(effects_t *fx) {
     }
 }
 
+static void s_store_unit(effects_t *fx);
+
+/* A change of recording asked for inside the unit that just ended. */
+static void s_apply_pending(engine_t *e, effects_t *fx) {
+    if (!fx->pending_off) return;
+    int off = fx->pending_off == 2;
+    fx->pending_off = 0;
+    effects_set_off(e, off);
+}
+
 void effects_unit_end(engine_t *e) {
     if (e->loading) return;
     effects_t *fx = s_fx(e);
     if (fx->depth == 0) return; /* programming error guarded: unbalanced end */
     if (--fx->depth > 0) return;
-    if (fx->unit_cmds == 0) return;
+    if (fx->unit_cmds) s_store_unit(fx);
+    s_apply_pending(e, fx);
+}
+
+/* Numbers the unit built so far and keeps it in the backlog. */
+static void s_store_unit(effects_t *fx) {
     uint32_t n = fx->unit_cmds;
     memcpy(fx->unit.data, &n, 4);
     uint64_t seq = ++fx->seq;
@@ -133,6 +148,7 @@ void effects_cmd_end(client_t *c, const command_t *cmd, long long dirty_before) 
         /* nothing is built: a write just moves the numbering on */
         fx->depth--;
         if (fx->depth == 0 && e->stats.dirty != dirty_before) fx->seq++;
+        if (fx->depth == 0) s_apply_pending(e, fx);
         return;
     }
     if (!fx->explicit_set && e->stats.dirty != dirty_before && (cmd->flagbits & CMD_WRITE))
@@ -146,7 +162,12 @@ void effects_set_backlog_size(engine_t *e, size_t bytes) { s_fx(e)->backlog_max 
 
 void effects_set_off(engine_t *e, int off) {
     effects_t *fx = s_fx(e);
-    if (fx->off == off || fx->depth) return;
+    if (fx->depth) {
+        fx->pending_off = off ? 2 : 1;
+        return;
+    }
+    fx->pending_off = 0;
+    if (fx->off == off) return;
     fx->off = off;
     buf_clear(&fx->unit);
     fx->unit_cmds = 0;

@@ -23,6 +23,8 @@ typedef struct effects {
     size_t backlog_max;  /* bytes of units kept for consumers */
     int off;             /* nobody can consume effects (no persister with an AOF, no replica):
                             units are only counted, not built; a later subscriber gets GAP */
+    int pending_off;     /* a change of off asked for inside a unit (CONFIG SET appendonly):
+                            0 none, 1 on, 2 off; made when the unit ends */
 } effects_t;
 
 /* Oldest sequence still in the backlog (last + 1 when it is empty). */
@@ -32,7 +34,8 @@ int effects_get(engine_t *e, uint64_t seq, const char **p, size_t *len);
 /* Restarts the numbering at seq (after loading data whose last unit was seq). */
 void effects_set_seq(engine_t *e, uint64_t seq);
 void effects_free(engine_t *e);
-/* Turns the recording of units off (only counted) while no consumer can exist, or on. */
+/* Turns the recording of units off (only counted) while no consumer can exist, or on; asked
+ * for inside a command, the change is made when the command's unit ends. */
 void effects_set_off(engine_t *e, int off);
 /* How many bytes of units the backlog keeps (effect-backlog-size). */
 void effects_set_backlog_size(engine_t *e, size_t bytes);

@@ -235,6 +235,8 @@ void engine_set_appendonly(engine_t *e, int on) {
     engine_set_fsync_always(e, 0);
     for (frontend_t *fe = e->frontends; fe; fe = fe->next)
         if (!strcmp(fe->role, "persister")) streams_unsub(e, fe, STREAM_EFFECTS);
+    /* nobody reads effects any more (a replica would still be subscribed): count them only */
+    if (!streams_subscribed(e, STREAM_EFFECTS)) effects_set_off(e, 1);
 }
 
 void engine_set_fsync_always(engine_t *e, int always) {

@@ -48,6 +48,13 @@ static void s_free(sub_t *s) {
 
 void streams_drop(engine_t *e, frontend_t *fe) { streams_unsub(e, fe, 0); }
 
+int streams_subscribed(engine_t *e, uint8_t id) {
+    (void)e;
+    for (sub_t *sub = s_subs; sub; sub = sub->next_sub)
+        if (sub->p == s_providers[id]) return 1;
+    return 0;
+}
+
 void streams_unsub(engine_t *e, frontend_t *fe, uint8_t id) {
     (void)e;
     for (sub_t **pp = &s_subs; *pp;) {

@@ -32,6 +32,8 @@ void streams_pump(engine_t *e);
 int streams_caught_up(engine_t *e, uint8_t id);
 /* Forgets fe's subscriptions (it disconnected or restarted). */
 void streams_drop(engine_t *e, frontend_t *fe);
+/* 1 when some consumer is subscribed to stream id. */
+int streams_subscribed(engine_t *e, uint8_t id);
 /* Ends fe's subscription to stream id (0: all of them). */
 void streams_unsub(engine_t *e, frontend_t *fe, uint8_t id);
 /* Sends one message to fe (a whole encoded message); -1 when fe is gone. */
