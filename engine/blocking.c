@@ -886,6 +886,33 @@ void cmd_client_unblock(client_t *c) {
     reply_int(c, 1);
 }
 
+void blocking_unblock_db(engine_t *e, int dbid, const char *err) {
+    (void)e;
+    if (!s_bk.by_id) return;
+    /* collected first: unblocking removes entries from by_id */
+    size_t n = 0, cap = 0;
+    block_t **found = NULL;
+    dict_iter_t it;
+    dict_entry_t *de;
+    dict_iter_init(&it, s_bk.by_id);
+    while ((de = dict_iter_next(&it))) {
+        block_t *b = de->v.val;
+        if (!b->blocked || b->dbid != dbid || (b->c->flags & CLIENT_KILLED)) continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            found = realloc(found, cap * sizeof *found);
+            if (!found) abort();
+        }
+        found[n++] = b;
+    }
+    dict_iter_done(&it);
+    for (size_t i = 0; i < n; i++) {
+        reply_error(found[i]->c, err);
+        s_unblock(found[i], 1);
+    }
+    free(found);
+}
+
 /* ===================== command table ===================== */
 
 // clang-format off

@@ -52,6 +52,9 @@ int blocking_may_block(const client_t *c);
 
 /* CLIENT UNBLOCK client-id [TIMEOUT|ERROR] (the row is in engine/commands.c's CLIENT table). */
 void cmd_client_unblock(client_t *c);
+/* Answers every client blocked on keys of database dbid with the error err and unblocks it
+ * (its namespace is being dropped). */
+void blocking_unblock_db(engine_t *e, int dbid, const char *err);
 
 /* The rows of BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP BZPOPMIN BZPOPMAX BZMPOP. */
 extern command_t blocking_commands[];

@@ -18,6 +18,7 @@
 
 #include "engine/commands.h"
 #include "engine/core.h"
+#include "engine/blocking.h"
 
 extern const dict_type_t db_keys_type, db_expires_type;
 
@@ -184,6 +185,9 @@ static void cmd_namespace_drop(client_t *c) {
         return;
     }
     long long removed = db_flush(e, db->id); /* tags, indexes, delayed keys go too */
+    /* clients waiting on its keys would otherwise wait for a namespace that is gone (or be
+     * served by a later one created in the same slot) */
+    blocking_unblock_db(e, db->id, "-UNBLOCKED the namespace was dropped");
     s_move_clients(e, db);
     free(db->name);
     db->name = NULL;

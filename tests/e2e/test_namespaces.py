@@ -159,6 +159,36 @@ def test_blocking_in_namespace(vole_server, vr):
     a.close()
 
 
+def test_drop_answers_clients_blocked_in_it(vole_server, vr):
+    """A client waiting on a key of a namespace that is dropped gets an error at once (it
+    used to wait on, and could be served by a later namespace in the same slot)."""
+    ns(vr, "CREATE", "gone")
+    a = vole_server.client(decode_responses=True)
+    ns(a, "USE", "gone")
+    got = []
+
+    def waiter():
+        try:
+            got.append(a.blpop("jobs", timeout=0))
+        except redis.exceptions.ResponseError as e:
+            got.append(str(e))
+    t = threading.Thread(target=waiter)
+    t.start()
+    assert wait_until(lambda: vr.info("clients")["blocked_clients"] == 1, 5)
+    assert ns(vr, "DROP", "gone") == 0
+    t.join(5)
+    assert got == ["UNBLOCKED the namespace was dropped"]
+    assert vr.info("clients")["blocked_clients"] == 0
+    # the connection is back in default and works
+    assert ns(a, "CURRENT") == "default"
+    ns(vr, "CREATE", "gone")
+    ns(vr, "USE", "gone")
+    vr.rpush("jobs", "j1")  # a new namespace in the same slot serves nobody from the old one
+    assert vr.lrange("jobs", 0, -1) == ["j1"]
+    ns(vr, "USE", "default")
+    a.close()
+
+
 def test_keyspace_events_carry_the_slot(vole_server, vr):
     vr.config_set("notify-keyspace-events", "KEA")
     ns(vr, "CREATE", "ev")
