@@ -71,6 +71,13 @@ int core_hash_write(client_t *c, const proto_arg_t *key, const vobj_t *existing,
     return 0;
 }
 
+void core_hash_del(client_t *c, const proto_arg_t *key, const vobj_t *existing,
+                   const proto_arg_t *fields, int n) {
+    engine_t *e = c->eng;
+    if (!e->core) return;
+    hsearch_hash_del(e, c->db, key->ptr, key->len, existing, fields, n);
+}
+
 void core_cron(engine_t *e) {
     for (int i = e->cfg.databases; i < e->ndbs; i++) {
         db_t *db = &e->dbs[i];

@@ -38,6 +38,10 @@ void core_db_flushed(engine_t *e, int dbid);
  * may be written then); otherwise updates HSEARCH's indexes and returns 0. */
 int core_hash_write(client_t *c, const proto_arg_t *key, const vobj_t *existing,
                     const proto_arg_t *fv, int n);
+/* HDEL is about to delete fields (n strings) of the hash existing: HSEARCH drops their index
+ * entries while the values are still there. */
+void core_hash_del(client_t *c, const proto_arg_t *key, const vobj_t *existing,
+                   const proto_arg_t *fields, int n);
 /* engine/types/t_string.c, SET: handles `SET key value AFTER seconds ...`; returns 1 when it
  * did (replied), 0 for a plain SET. */
 int core_set_intercept(client_t *c);
@@ -113,6 +117,8 @@ void hsearch_key_added(engine_t *e, db_t *db, const char *key, size_t len, const
 void hsearch_key_removed(engine_t *e, db_t *db, const char *key, size_t len);
 void hsearch_hash_write(engine_t *e, db_t *db, const char *key, size_t len, const vobj_t *existing,
                         const proto_arg_t *fv, int n);
+void hsearch_hash_del(engine_t *e, db_t *db, const char *key, size_t len, const vobj_t *existing,
+                      const proto_arg_t *fields, int n);
 void hsearch_flushed(engine_t *e, int dbid);
 /* From the cron: fills the indexes a slice at a time after they were invalidated. */
 void hsearch_cron(engine_t *e);

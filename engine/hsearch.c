@@ -38,6 +38,7 @@ typedef struct field_index {
     dict_t *eq; /* vstr value -> dict_t* set of vstr key (owned) */
     zsl_t *num; /* int/float fields: the distinct values of eq that are numbers, by number
                  * (score) and bytes (member); a range walks it and unites eq's sets */
+    long long entries; /* (value, key) pairs held: INFO keyspace hsearch_index entries= */
 } field_index_t;
 
 typedef struct hsearch_state {
@@ -154,6 +155,7 @@ static void s_entry_add(field_index_t *fi, const char *key, size_t klen, const c
     }
     vstr_t *k = vstr_new(key, klen);
     if (!dict_add(de->v.val, k, NULL)) vstr_free(k);
+    else fi->entries++;
 }
 
 static void s_entry_del(field_index_t *fi, const char *key, size_t klen, const char *v,
@@ -162,7 +164,7 @@ static void s_entry_del(field_index_t *fi, const char *key, size_t klen, const c
     dict_entry_t *de = dict_find(fi->eq, val);
     if (de) {
         vstr_t *k = vstr_new(key, klen);
-        dict_delete(de->v.val, k);
+        if (dict_delete(de->v.val, k) == 0) fi->entries--;
         vstr_free(k);
         if (dict_size(de->v.val) == 0) { /* the last key with this value */
             dict_delete(fi->eq, val);
@@ -223,13 +225,14 @@ typedef struct {
     const char *key;
     size_t klen;
     const vobj_t *existing;
-    const proto_arg_t *fv;
-    int n;
+    const proto_arg_t *fv; /* field/value pairs (step 2) or fields being deleted (step 1) */
+    int n, step;
 } s_write_t;
 
+/* A declared field is written (its old entry goes, the new one comes) or deleted. */
 static void s_write_field(void *ctx, const char *f, size_t flen, int type) {
     s_write_t *w = ctx;
-    for (int i = 0; i < w->n; i += 2) {
+    for (int i = 0; i < w->n; i += w->step) {
         if (w->fv[i].len != flen || memcmp(w->fv[i].ptr, f, flen)) continue;
         int numeric = type == SCHEMA_T_INT || type == SCHEMA_T_FLOAT;
         field_index_t *fi = s_field(w->st, w->dbid, f, flen, numeric, 1);
@@ -237,7 +240,8 @@ static void s_write_field(void *ctx, const char *f, size_t flen, int type) {
         size_t vlen;
         if (w->existing && hash_type_get(w->existing, f, flen, &v, &vlen))
             s_entry_del(fi, w->key, w->klen, v, vlen);
-        s_entry_add(fi, w->key, w->klen, w->fv[i + 1].ptr, w->fv[i + 1].len);
+        if (w->step == 2) s_entry_add(fi, w->key, w->klen, w->fv[i + 1].ptr, w->fv[i + 1].len);
+        else break; /* HDEL k f f: the entry is gone after the first */
     }
 }
 
@@ -245,7 +249,15 @@ void hsearch_hash_write(engine_t *e, db_t *db, const char *key, size_t len, cons
                         const proto_arg_t *fv, int n) {
     hsearch_state_t *st = s_state(e, 0);
     if (!s_maintained(st)) return;
-    s_write_t w = {st, db->id, key, len, existing, fv, n};
+    s_write_t w = {st, db->id, key, len, existing, fv, n, 2};
+    schema_fields_for_key(e, key, len, s_write_field, &w);
+}
+
+void hsearch_hash_del(engine_t *e, db_t *db, const char *key, size_t len, const vobj_t *existing,
+                      const proto_arg_t *fields, int n) {
+    hsearch_state_t *st = s_state(e, 0);
+    if (!s_maintained(st) || !existing) return;
+    s_write_t w = {st, db->id, key, len, existing, fields, n, 1};
     schema_fields_for_key(e, key, len, s_write_field, &w);
 }
 
@@ -290,11 +302,20 @@ void hsearch_cron(engine_t *e) {
 void hsearch_info(engine_t *e, buf_t *b) {
     hsearch_state_t *st = s_state(e, 0);
     if (!schema_count(e)) return;
-    buf_printf(b, "hsearch_index:status=%s,schemas=%d\r\n",
+    long long entries = 0;
+    for (int i = 0; st && i < st->n; i++) {
+        if (!st->bydb[i]) continue;
+        dict_iter_t it;
+        dict_entry_t *de;
+        dict_iter_init(&it, st->bydb[i]);
+        while ((de = dict_iter_next(&it))) entries += ((field_index_t *)de->v.val)->entries;
+        dict_iter_done(&it);
+    }
+    buf_printf(b, "hsearch_index:status=%s,schemas=%d,entries=%lld\r\n",
                st && st->valid      ? "ready"
                : st && st->building ? "building"
                                     : "none",
-               schema_count(e));
+               schema_count(e), entries);
 }
 
 /* ===================== queries ===================== */

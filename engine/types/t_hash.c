@@ -546,6 +546,7 @@ static void cmd_hdel(client_t *c) {
     }
     long long deleted = 0;
     int removed = 0;
+    core_hash_del(c, key, o, &c->argv[2], c->argc - 2); /* HSEARCH, while the values exist */
     for (int i = 2; i < c->argc; i++) {
         if (!hash_type_delete(o, c->argv[i].ptr, c->argv[i].len)) continue;
         deleted++;

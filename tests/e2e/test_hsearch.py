@@ -237,3 +237,27 @@ def test_resp3_shape(vole_server, clean):
             b"*1\r\n*2\r\n$3\r\nh:1\r\n%1\r\n$1\r\na\r\n$1\r\n1\r\n"
     finally:
         c.close()
+
+
+def test_index_entries_follow_hdel_and_delete(clean):
+    """The indexes hold one entry per indexed field of each hash (INFO keyspace entries=):
+    HDEL of an indexed field, of a hash's last field, and DEL take theirs away at once."""
+    r = clean
+    schema_set(r, "user:*", "name:string", "age:int", "status:string")
+
+    def entries():
+        return r.info("keyspace")["hsearch_index"]["entries"]
+    spec_users(r)
+    assert entries() == 9
+    assert r.hdel("user:1", "age", "nosuch", "age") == 1
+    assert entries() == 8
+    assert keys(r, "user:*", "WHERE", "age", ">", "18") == ["user:2"]
+    r.hdel("user:2", "name", "age", "status")  # the last fields: the key goes too
+    assert r.exists("user:2") == 0
+    assert entries() == 5
+    r.delete("user:3")
+    assert entries() == 2
+    r.hset("user:1", "age", 40)
+    assert entries() == 3
+    assert keys(r, "user:*", "WHERE", "age", ">", "18") == ["user:1"]
+
