@@ -52,6 +52,7 @@ void core_key_renamed(engine_t *e, db_t *sdb, const char *src, size_t slen, db_t
 void core_db_swapped(engine_t *e, int id1, int id2) {
     if (!e->core) return;
     tags_swapped(e, id1, id2);
+    delayed_swapped(e, id1, id2);
     hsearch_invalidate(e);
 }
 

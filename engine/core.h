@@ -90,6 +90,8 @@ void core_heartbeat(engine_t *e);
 /* Per module: reactions to the hooks, and their frees. */
 void delayed_cron(engine_t *e);
 void delayed_flushed(engine_t *e, int dbid);
+/* SWAPDB: the pending keys of the two databases change places with the data. */
+void delayed_swapped(engine_t *e, int id1, int id2);
 void delayed_free(engine_t *e);
 void tags_removed(engine_t *e, db_t *db, const char *key, size_t len);
 void tags_renamed(engine_t *e, db_t *sdb, const char *src, size_t slen, db_t *ddb, const char *dst,

@@ -4,7 +4,7 @@
  * due time. The engine's cron moves due keys into the keyspace (overwriting what is there, as
  * SET would), starts their TTL then, and sends the "set" keyspace event. One pending value per
  * key and namespace: scheduling again replaces it. FLUSHDB, FLUSHALL and NAMESPACE DROP drop
- * the pending keys of what they empty.
+ * the pending keys of what they empty; SWAPDB moves them with the data of the two databases.
  *
  * Effects: scheduling records `VOLE.DELAYED ADD key value due_ms ttl_ms` (absolute due time);
  * the cron records `VOLE.DELAYED FIRE key now_ms` when it moves a key in, so a replay puts
@@ -152,6 +152,40 @@ void delayed_flushed(engine_t *e, int dbid) {
         delayed_entry_t *d = s_of_node(st, n);
         if (d && s_id_db(d->id) == dbid) s_remove(st, d);
     }
+}
+
+void delayed_swapped(engine_t *e, int id1, int id2) {
+    delayed_state_t *st = s_state(e, 0);
+    if (!st || dict_size(st->by_id) == 0) return;
+    /* the ids hold the database: the entries of either one are taken out, then put back
+     * under the other id (no two of them can collide) */
+    size_t n = 0, cap = 0;
+    delayed_entry_t *moved = NULL;
+    for (zsl_node_t *node = zsl_first(st->by_due), *next; node; node = next) {
+        next = zsl_next(node);
+        delayed_entry_t *d = s_of_node(st, node);
+        int db = d ? s_id_db(d->id) : -1;
+        if (db != id1 && db != id2) continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            moved = realloc(moved, cap * sizeof *moved);
+            if (!moved) abort();
+        }
+        moved[n] = (delayed_entry_t){s_make_id(db == id1 ? id2 : id1, d->id->ptr + 4,
+                                               d->id->len - 4),
+                                     vstr_new(d->value->ptr, d->value->len), d->due_ms,
+                                     d->ttl_ms};
+        n++;
+        s_remove(st, d);
+    }
+    for (size_t i = 0; i < n; i++) {
+        delayed_entry_t *m = &moved[i];
+        s_schedule(e, s_id_db(m->id), m->id->ptr + 4, m->id->len - 4, m->value->ptr,
+                   m->value->len, m->due_ms, m->ttl_ms);
+        vstr_free(m->id);
+        vstr_free(m->value);
+    }
+    free(moved);
 }
 
 void delayed_free(engine_t *e) {

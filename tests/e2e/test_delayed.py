@@ -73,6 +73,26 @@ def test_flush_drops_pending(vr):
     assert vr.exists("gone") == 0
 
 
+def test_swapdb_moves_pending_keys_with_the_data(vr):
+    """A pending key belongs to its database's data: after SWAPDB it appears in the other
+    index, with the data it was written beside."""
+    vr.select(0)
+    vr.set("home", "db0-data")
+    vr.execute_command("SETDELAYED", "pending", "v", 1)
+    vr.select(1)
+    vr.execute_command("SETDELAYED", "other", "w", 1)
+    vr.select(0)
+    assert vr.swapdb(0, 1)
+    vr.execute_command("SETDELAYED", "marker", "v", 1)  # due with or after the others
+    assert wait_until(lambda: vr.exists("marker") == 1, 5)
+    assert vr.get("other") == "w" and vr.exists("pending", "home") == 0
+    vr.select(1)
+    assert vr.get("pending") == "v" and vr.get("home") == "db0-data"
+    vr.flushdb()
+    vr.select(0)
+    vr.flushdb()
+
+
 def test_namespace_isolation(vr):
     vr.execute_command("NAMESPACE", "CREATE", "later")
     vr.execute_command("NAMESPACE", "USE", "later")
