@@ -9,8 +9,15 @@
  * Bounds: the outbox keeps at most webhook-outbox-max records and webhook-outbox-max-bytes
  * bytes; past either, the oldest records are dropped (counted in WEBHOOK STATS as
  * outbox_dropped, logged) and a scheduler that had not acknowledged them gets a GAP and
- * goes on from the oldest record kept. The outbox lives in the engine's memory: deliveries
- * not yet acknowledged when the engine itself stops are lost (they are not data).
+ * goes on from the oldest record kept.
+ *
+ * The outbox is persisted like data, so deliveries not yet acknowledged survive a restart of
+ * the engine (or of everything): a record appended records the effect `VOLE.WEBHOOK-OUTBOX
+ * ADD record` in the unit of the write that caused it, an acknowledgement records
+ * `VOLE.WEBHOOK-OUTBOX ACK seq`, and the records still held are the snapshot section
+ * "webhook-outbox". Replayed, they rebuild the outbox with the same sequence numbers (events
+ * themselves are never raised by a replay). A scheduler that meets a new engine run
+ * subscribes from 1, gets GAP with the oldest record kept and goes on from there.
  *
  * Registrations and the failed list are engine data: persisted as the "webhooks" snapshot
  * section and as effects (the commands replay as they are). */
@@ -206,6 +213,9 @@ void webhook_key_event(engine_t *e, const char *event, const char *key, size_t k
         buf_clear(&s_wh.scratch);
         whrec_encode(&s_wh.scratch, &r);
         s_outbox_push(s_wh.scratch.data, s_wh.scratch.len);
+        proto_arg_t eff[3] = {EFF_LIT("VOLE.WEBHOOK-OUTBOX"), EFF_LIT("ADD"),
+                              EFF_ARG(s_wh.scratch.data, s_wh.scratch.len)};
+        effect_add_db(e, dbid, 3, eff); /* in the unit of the write that raised the event */
     }
     buf_shrink(&s_wh.scratch, 1 << 16);
 }
@@ -225,9 +235,34 @@ static int s_get(engine_t *e, uint64_t seq, const char **p, size_t *len) {
 }
 /* delivered (or finally failed and recorded): no longer needed */
 static void s_acked(engine_t *e, frontend_t *fe, uint64_t seq, uint64_t flags) {
-    (void)e, (void)fe, (void)flags;
+    (void)fe, (void)flags;
+    if (!s_wh.len || s_wh.ring[s_wh.head].seq > seq) return;
     while (s_wh.len && s_wh.ring[s_wh.head].seq <= seq) s_outbox_pop();
     buf_shrink(&s_wh.scratch, 0);
+    char num[24];
+    int nl = ll_to_str(num, (long long)seq);
+    proto_arg_t eff[3] = {EFF_LIT("VOLE.WEBHOOK-OUTBOX"), EFF_LIT("ACK"), EFF_ARG(num, nl)};
+    effect_add_db(e, 0, 3, eff);
+}
+
+/* VOLE.WEBHOOK-OUTBOX ADD record | ACK seq: effects only (refused outside a replay). */
+static void cmd_vole_webhook_outbox(client_t *c) {
+    engine_t *e = c->eng;
+    if (!e->loading) {
+        reply_error(c, "VOLE.WEBHOOK-OUTBOX is internal: it only replays recorded effects");
+        return;
+    }
+    if (arg_is(&c->argv[1], "add")) {
+        s_outbox_push(c->argv[2].ptr, c->argv[2].len);
+    } else if (arg_is(&c->argv[1], "ack")) {
+        long long seq;
+        if (arg_ll_or_reply(c, &c->argv[2], &seq, NULL)) return;
+        while (s_wh.len && s_wh.ring[s_wh.head].seq <= (uint64_t)seq) s_outbox_pop();
+    } else {
+        reply_error(c, ERR_SYNTAX);
+        return;
+    }
+    reply_ok(c);
 }
 
 static const stream_provider_t s_provider = {STREAM_WEBHOOKS, "webhooks", s_oldest, s_last,
@@ -549,6 +584,44 @@ static void s_clear(engine_t *e) {
 
 static const snap_section_t s_section = {"webhooks", s_save, s_load, s_clear};
 
+/* "webhook-outbox": u64 last sequence number, then the records still held (consecutive
+ * numbers, ending at the last one), oldest first. */
+static void s_outbox_save(engine_t *e, snap_writer_t *w) {
+    (void)e;
+    snap_put_u64(w, s_wh.last_seq);
+    snap_put_u64(w, s_wh.len);
+    for (size_t i = 0; i < s_wh.len; i++) {
+        const outrec_t *r = &s_wh.ring[(s_wh.head + i) % s_wh.cap];
+        snap_put_bytes(w, r->data, r->len);
+    }
+}
+
+static int s_outbox_load(engine_t *e, snap_reader_t *r) {
+    (void)e;
+    uint64_t last, n;
+    if (snap_get_u64(r, &last) < 0 || snap_get_count(r, &n) < 0) return -1;
+    if (n > last) return snap_fail(r, "more outbox records than sequence numbers");
+    while (s_wh.len) s_outbox_pop();
+    s_wh.last_seq = last - n; /* the records get last - n + 1 .. last again */
+    for (uint64_t i = 0; i < n; i++) {
+        const char *p;
+        size_t len;
+        if (snap_get_bytes(r, &p, &len) < 0) return -1;
+        s_outbox_push(p, len);
+    }
+    s_wh.last_seq = last;
+    return 0;
+}
+
+static void s_outbox_clear(engine_t *e) {
+    (void)e;
+    while (s_wh.len) s_outbox_pop();
+    s_wh.last_seq = 0;
+}
+
+static const snap_section_t s_outbox_section = {"webhook-outbox", s_outbox_save, s_outbox_load,
+                                                s_outbox_clear};
+
 // clang-format off
 static command_t s_webhook_subs[] = {
     {.name = "register", .proc = cmd_webhook_register, .arity = -5, .flags = "write denyoom",
@@ -588,6 +661,11 @@ static command_t s_webhook_commands[] = {
      .complexity = "O(1)",
      .args = "string:url string:event string:key integer:db integer:timestamp "
              "integer:attempts string:error integer:failed-at"},
+    {.name = "vole.webhook-outbox", .proc = cmd_vole_webhook_outbox, .arity = 3,
+     .flags = "write noscript", .group = "webhook", .since = "1.0.0",
+     .summary = "Internal: replays an outbox record or an acknowledgement from the effect "
+                "stream (refused outside a replay).",
+     .complexity = "O(1)", .args = "string:action string:argument"},
     {.name = "vole.scheduler-stats", .proc = cmd_vole_scheduler_stats, .arity = -1,
      .flags = "noscript loading stale", .group = "webhook", .since = "1.0.0",
      .summary = "Internal: the scheduler reports its delivery counters.", .complexity = "O(N)",
@@ -599,4 +677,5 @@ __attribute__((constructor)) static void s_reg(void) {
     command_group_register(s_webhook_commands);
     streams_register(&s_provider);
     snapshot_register_section(&s_section);
+    snapshot_register_section(&s_outbox_section);
 }

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from lib.vole_proc import start_vole, wait_until  # noqa: E402
+from lib.vole_proc import free_port, start_vole, wait_until  # noqa: E402
 from lib.webhook_receiver import Receiver  # noqa: E402
 
 ROLES = ("--roles", "engine,frontend-resp,scheduler")
@@ -116,3 +116,43 @@ def test_sigkill_scheduler_under_load_loses_nothing(recv):
         assert wait_until(lambda: stats(v.client())["outbox_records"] == 0, 10)
     finally:
         assert v.stop() == 0, v.log_tail()
+
+
+def test_undelivered_events_survive_sigkill_of_everything(tmp_path):
+    """The outbox is persisted like data: events raised (and acknowledged to the writer) while
+    the endpoint is down are delivered after the whole server was killed and started again."""
+    data = tmp_path / "data"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/ok-later"  # nothing listens there yet
+    args = ("--dir", str(data), "--appendfsync", "always", "--webhook-retry-base-ms", "100",
+            "--webhook-retries", "100")
+    v = start_vole(extra_args=args)
+    try:
+        c = v.client(decode_responses=True)
+        c.execute_command("WEBHOOK", "REGISTER", "later:*", "set", url)
+        for i in range(25):
+            c.set(f"later:{i}", i)
+        # the first half travels in a snapshot (a new AOF base), the rest as effects after it
+        c.bgrewriteaof()
+        assert wait_until(lambda: "new AOF base at effect" in v.log_text(), 20), v.log_tail()
+        for i in range(25, 50):
+            c.set(f"later:{i}", i)
+        assert stats(v.client())["outbox_records"] == 50
+        for pid in list(v.instance_pids()) + [v.pid]:
+            os.kill(pid, signal.SIGKILL)
+    finally:
+        v.stop()
+    recv = Receiver(port=port)
+    try:
+        v = start_vole(extra_args=args)
+        try:
+            want = {f"later:{i}" for i in range(50)}
+            assert wait_until(lambda: want <= set(recv.keys("/ok-later")), 30), \
+                (sorted(want - set(recv.keys("/ok-later")))[:10], v.log_tail())
+            c = v.client()
+            assert wait_until(lambda: stats(c)["outbox_records"] == 0, 10)
+        finally:
+            assert v.stop() == 0, v.log_tail()
+    finally:
+        recv.stop()
+
