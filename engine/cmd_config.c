@@ -13,6 +13,7 @@
 
 #include "engine/commands.h"
 #include "engine/engine.h"
+#include "engine/types/t_stream.h"
 #include "shared/buf.h"
 #include "shared/log.h"
 #include "shared/util.h"
@@ -330,6 +331,12 @@ static const cfg_def_t s_cfgs[] = {
      NULL, NULL},
     {"list-max-ziplist-size", K_INT, 0, INT_MIN, INT_MAX, CFG_INT(list_max_listpack_size), NULL,
      NULL, NULL},
+    {"stream-node-max-bytes", K_MEM, 0, 0, LONG_MAX, CFG_LL(stream_node_max_bytes), NULL, NULL,
+     NULL},
+    {"stream-node-max-entries", K_INT, 0, 0, LLONG_MAX, CFG_LL(stream_node_max_entries), NULL,
+     NULL, NULL},
+    {"tracking-table-max-keys", K_UINT, 0, 0, LONG_MAX, CFG_LL(tracking_table_max_keys), NULL,
+     NULL, NULL},
     {"hll-sparse-max-bytes", K_UMEM, 0, 0, LONG_MAX, CFG_LL(hll_sparse_max_bytes), NULL, NULL,
      NULL},
     {"list-compress-depth", K_INT, 0, 0, INT_MAX, CFG_INT(list_compress_depth), NULL, NULL, NULL},
@@ -568,7 +575,11 @@ static void s_apply(engine_t *e, staged_t *st) {
     if (strcmp(d->name, "hz") == 0) n = n < 1 ? 1 : n > 500 ? 500 : n;
     switch (d->at) {
     case AT_CFG_INT: *(int *)(base + d->off) = (int)n; break;
-    case AT_CFG_LL: *(long long *)(base + d->off) = n; break;
+    case AT_CFG_LL:
+        *(long long *)(base + d->off) = n;
+        if (!strncmp(d->name, "stream-node-max-", 16))
+            stream_set_node_limits(e->cfg.stream_node_max_bytes, e->cfg.stream_node_max_entries);
+        break;
     case AT_TIMEOUT: s_extra.timeout = n; break;
     case AT_AOF_LL: {
         long long *field = (long long *)((char *)&s_aof + d->off);

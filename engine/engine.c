@@ -18,6 +18,7 @@
 #include "engine/core.h"
 #include "engine/effects_backlog.h"
 #include "engine/engine.h"
+#include "engine/types/t_stream.h"
 #include "engine/monitor.h"
 #include "engine/multi.h"
 #include "engine/persist.h"
@@ -51,6 +52,9 @@ void engine_config_defaults(engine_config_t *cfg) {
     cfg->list_max_listpack_size = -2;
     cfg->list_compress_depth = 0;
     cfg->hll_sparse_max_bytes = 3000;
+    cfg->stream_node_max_bytes = 4096;
+    cfg->stream_node_max_entries = 100;
+    cfg->tracking_table_max_keys = 1000000;
     cfg->active_expire = 1;
     cfg->audit_max_entries = 10000;
     cfg->audit_value_max_len = 128;
@@ -832,6 +836,7 @@ int engine_main(const vole_config_t *vc) {
         log_warn("%s", cerr);
         return EX_CONFIG; /* the supervisor stops: restarting would fail the same way */
     }
+    stream_set_node_limits(e->cfg.stream_node_max_bytes, e->cfg.stream_node_max_entries);
     config_init_rewrite(e, vc->config_file); /* after every setting above is in place */
     e->hb_fd = vc->hb_fd;
     if (e->hb_fd >= 0) fcntl(e->hb_fd, F_SETFL, fcntl(e->hb_fd, F_GETFL) | O_NONBLOCK);

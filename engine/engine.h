@@ -428,6 +428,8 @@ typedef struct engine_config {
     long long zset_max_listpack_entries, zset_max_listpack_value;
     int list_max_listpack_size, list_compress_depth;
     long long hll_sparse_max_bytes;
+    long long stream_node_max_bytes, stream_node_max_entries; /* 0 = no limit */
+    long long tracking_table_max_keys;                        /* 0 = no limit */
     int active_expire;
     int fsync_always;  /* appendfsync always: replies wait for the persister's fsync */
     int wait_for_load; /* a persister runs: start in the loading state until it loaded us */

@@ -9,8 +9,6 @@
 #include "engine/pubsub.h"
 #include "shared/util.h"
 
-/* Redis's tracking-table-max-keys default: beyond it, keys are invalidated at random. */
-#define TRACKING_TABLE_MAX_KEYS 1000000
 
 enum {
     T_ON = 1,
@@ -375,10 +373,17 @@ void tracking_invalidate_all(engine_t *e) {
     s_items = 0;
 }
 
+/* tracking-table-max-keys (CONFIG, default 1000000, 0 = no limit): beyond it, keys are
+ * invalidated at random. */
+static int s_over_limit(const engine_t *e) {
+    long long max = e->cfg.tracking_table_max_keys;
+    return max > 0 && (long long)dict_size(s_table) > max;
+}
+
 /* Over the limit: invalidate random keys, as Redis's trackingLimitUsedSlots. */
 static void s_limit(engine_t *e) {
     int effort = 100;
-    while (dict_size(s_table) > TRACKING_TABLE_MAX_KEYS && effort-- > 0) {
+    while (s_over_limit(e) && effort-- > 0) {
         dict_entry_t *de = dict_random(s_table);
         if (!de) break;
         vstr_t *k = de->key;
@@ -416,7 +421,7 @@ void tracking_after_call(client_t *c, const command_t *cmd) {
         s_items += s_ids_add(de->v.val, c->id);
     }
     cmd_keys_free(&keys);
-    if (dict_size(s_table) > TRACKING_TABLE_MAX_KEYS) s_limit(c->eng);
+    if (s_over_limit(c->eng)) s_limit(c->eng);
 }
 
 void tracking_set_current(client_t *c) { s_current = c; }

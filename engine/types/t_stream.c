@@ -19,8 +19,14 @@
 void (*stream_block_hook)(client_t *c, const stream_read_req_t *req);
 
 /* Redis's stream-node-max-bytes / stream-node-max-entries defaults (not configurable here). */
-#define STREAM_NODE_MAX_BYTES 4096
-#define STREAM_NODE_MAX_ENTRIES 100
+/* stream-node-max-bytes / -entries (CONFIG; 0 = no limit), Redis's defaults */
+static long long s_node_max_bytes = 4096, s_node_max_entries = 100;
+#define STREAM_LISTPACK_MAX_SIZE (1LL << 30) /* a node never grows past this, as in Redis */
+
+void stream_set_node_limits(long long max_bytes, long long max_entries) {
+    s_node_max_bytes = max_bytes;
+    s_node_max_entries = max_entries;
+}
 
 static const stream_id_t s_id_min = {0, 0};
 static const stream_id_t s_id_max = {UINT64_MAX, UINT64_MAX};
@@ -213,8 +219,10 @@ int stream_append(stream_t *s, const proto_arg_t *args, int nfields, const strea
         datalen += 4 + args[i].len;
     }
     stream_node_t *n = s->tail;
-    if (n && (s_node_bytes(n) + totlen >= STREAM_NODE_MAX_BYTES ||
-              n->live + n->deleted >= STREAM_NODE_MAX_ENTRIES))
+    long long max_bytes = s_node_max_bytes;
+    if (max_bytes == 0 || max_bytes > STREAM_LISTPACK_MAX_SIZE) max_bytes = STREAM_LISTPACK_MAX_SIZE;
+    if (n && ((long long)(s_node_bytes(n) + totlen) >= max_bytes ||
+              (s_node_max_entries && n->live + n->deleted >= s_node_max_entries)))
         n = NULL;
     int same = 0;
     if (!n) {
@@ -1302,8 +1310,10 @@ static int s_parse_add_trim(client_t *c, trim_args_t *t, int xadd) {
             return -1;
         }
     } else if (t->approx) {
-        t->limit = 100LL * STREAM_NODE_MAX_ENTRIES;
-        if (t->limit <= 0 || t->limit > 1000000) t->limit = 10000;
+        /* at most 100 nodes' worth of work, bounded both ways as Redis bounds it */
+        t->limit = s_node_max_entries > 10000000 ? 1000000 : 100LL * s_node_max_entries;
+        if (t->limit <= 0) t->limit = 10000;
+        if (t->limit > 1000000) t->limit = 1000000;
     } else {
         t->limit = 0;
     }

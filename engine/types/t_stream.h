@@ -117,4 +117,8 @@ typedef struct stream_read_req {
 /* Set by the blocking module; when NULL a BLOCK that cannot be served replies as a timeout. The
  * hook blocks c (and must not reply). */
 extern void (*stream_block_hook)(client_t *c, const stream_read_req_t *req);
+/* stream-node-max-bytes / stream-node-max-entries (0 = no limit): where XADD starts a new
+ * node, and the default LIMIT of an approximate trim. */
+void stream_set_node_limits(long long max_bytes, long long max_entries);
+
 #endif

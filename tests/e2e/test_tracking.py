@@ -230,3 +230,28 @@ def test_info_counters(both):
         return t
 
     run_both(*both, scenario)
+
+
+def test_tracking_table_max_keys(both):
+    """Past tracking-table-max-keys, keys are invalidated at random until the table fits: the
+    same number of invalidation messages on both servers (which keys is random)."""
+    def scenario(server, conn):
+        s, r, b = conn(server), conn(server), conn(server)
+        assert b.call("CONFIG", "SET", "tracking-table-max-keys", "3") == b"+OK\r\n"
+        try:
+            sid = client_id(s)
+            s.call("SUBSCRIBE", "__redis__:invalidate")
+            r.call("CLIENT", "TRACKING", "on", "REDIRECT", str(sid))
+            for i in range(10):
+                r.call("GET", f"lim{i}")
+            assert wait_until(lambda: int(info_fields(b, "tracking_total_keys")[0]) <= 3, 5)
+            keys = int(info_fields(b, "tracking_total_keys")[0])
+            s.send("PING")  # a subscribed RESP2 connection answers PING with ["pong", ""]
+            msgs = []
+            while not (f := s.frame()).startswith(b"*2\r\n$4\r\npong"):
+                msgs.append(f)
+            return len([m for m in msgs if b"invalidate" in m]), keys
+        finally:
+            b.call("CONFIG", "SET", "tracking-table-max-keys", "1000000")
+
+    assert run_both(*both, scenario) == (7, 3)
