@@ -139,11 +139,12 @@ def test_flush_and_swapdb_by_other(both, case):
 def test_watched_key_expires(both):
     # alive at WATCH, its TTL passes before EXEC: the transaction fails whether the key was
     # deleted (active expiry, another client's access) or is still stored
-    steps = [("a", "SET", "k", "v", "PX", "50"), ("a", "WATCH", "k"), ("pause", 120),
+    # (a TTL of 300 ms: the key must still be alive at WATCH on a loaded machine too)
+    steps = [("a", "SET", "k", "v", "PX", "300"), ("a", "WATCH", "k"), ("pause", 400),
              *tx("a", ("SET", "k", "new")), ("a", "GET", "k")]
     out = compare(both, steps)
     assert out[-2][2] == NIL and out[-1][2] == b"$-1\r\n"
-    steps = [("a", "SET", "k", "v", "PX", "50"), ("a", "WATCH", "k"), ("pause", 120),
+    steps = [("a", "SET", "k", "v", "PX", "300"), ("a", "WATCH", "k"), ("pause", 400),
              ("b", "GET", "k"), *tx("a", ("PING",))]
     assert compare(both, steps)[-1][2] == NIL
     # a TTL that has not passed yet changes nothing
@@ -153,8 +154,8 @@ def test_watched_key_expires(both):
 
 def test_watched_key_expires_without_active_expiry(both):
     # with active expiry off the key stays stored until someone looks: EXEC itself notices
-    steps = [("a", "DEBUG", "SET-ACTIVE-EXPIRE", "0"), ("a", "SET", "k", "v", "PX", "50"),
-             ("a", "WATCH", "k"), ("pause", 120), *tx("a", ("PING",)),
+    steps = [("a", "DEBUG", "SET-ACTIVE-EXPIRE", "0"), ("a", "SET", "k", "v", "PX", "300"),
+             ("a", "WATCH", "k"), ("pause", 400), *tx("a", ("PING",)),
              ("a", "DEBUG", "SET-ACTIVE-EXPIRE", "1")]
     assert compare(both, steps)[-2][2] == NIL
 
