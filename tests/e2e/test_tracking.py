@@ -83,8 +83,9 @@ def test_expiry_and_flush(both):
     def scenario(server, conn):
         a, b = conn(server, True), conn(server, True)
         t = [a.call("CLIENT", "TRACKING", "on")]
-        t += [b.call("SET", "e1", "v", "PX", "50"), a.call("GET", "e1")]
-        time.sleep(0.12)
+        # 300 ms: alive at the GET even on a loaded machine
+        t += [b.call("SET", "e1", "v", "PX", "300"), a.call("GET", "e1")]
+        time.sleep(0.4)
         # expired by the active cycle or by this lookup: either way one invalidation
         t += [b.call("GET", "e1"), a.frame(), barrier(a)]
         t += [a.call("GET", "f1"), b.call("FLUSHALL"), a.frame()]
