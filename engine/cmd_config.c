@@ -2,19 +2,17 @@
  * Redis names, types, bounds, and whether a change can take effect at run time. */
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "engine/commands.h"
 #include "engine/engine.h"
 #include "engine/types/t_stream.h"
 #include "shared/buf.h"
+#include "shared/fileio.h"
 #include "shared/log.h"
 #include "shared/util.h"
 
@@ -258,7 +256,8 @@ void config_init_aof(int on, const char *appendfsync, const char *filename, cons
     snprintf(s_aof.filename, sizeof s_aof.filename, "%s", filename);
     snprintf(s_aof.dirname, sizeof s_aof.dirname, "%s", dirname);
     for (const char *const *m = s_fsync_modes; *m; m++)
-        if (!strcasecmp(*m, appendfsync)) snprintf(s_aof.appendfsync, sizeof s_aof.appendfsync, "%s", *m);
+        if (!strcasecmp(*m, appendfsync))
+            snprintf(s_aof.appendfsync, sizeof s_aof.appendfsync, "%s", *m);
 }
 
 const char *config_appendfsync(void) { return s_aof.appendfsync; }
@@ -911,39 +910,14 @@ void cmd_config_rewrite(client_t *c) {
         s_rewrite_lines(e, d, &out, 1);
     }
     free(written);
-    char tmp[PATH_MAX + 32];
-    snprintf(tmp, sizeof tmp, "%s.rewrite-%d", s_config_path, (int)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    struct stat st;
-    if (fd >= 0 && stat(s_config_path, &st) == 0) (void)fchmod(fd, st.st_mode & 07777);
-    int ok = fd >= 0;
-    for (size_t off = 0; ok && off < out.len;) {
-        ssize_t w = write(fd, out.data + off, out.len - off);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) ok = 0;
-        else off += (size_t)w;
-    }
-    if (ok && fsync(fd) < 0) ok = 0;
-    int err = errno;
-    if (fd >= 0) close(fd);
-    if (ok && rename(tmp, s_config_path) < 0) ok = 0, err = errno;
+    char err[PATH_MAX + 128];
+    int rc = file_replace(s_config_path, out.data, out.len, -1, err, sizeof err);
+    int en = errno;
     buf_free(&out);
-    if (!ok) {
-        unlink(tmp);
-        log_warn("CONFIG REWRITE of %s failed: %s", s_config_path, strerror(err));
-        reply_errorf(c, "Rewriting config file: %s", strerror(err));
+    if (rc < 0) {
+        log_warn("CONFIG REWRITE failed: %s", err);
+        reply_errorf(c, "Rewriting config file: %s", strerror(en));
         return;
-    }
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", s_config_path);
-    char *slash = strrchr(dir, '/');
-    if (slash) {
-        *slash = '\0';
-        int dfd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0) {
-            (void)fsync(dfd);
-            close(dfd);
-        }
     }
     log_notice("CONFIG REWRITE executed with success (%s)", s_config_path);
     reply_ok(c);

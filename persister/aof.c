@@ -1,5 +1,6 @@
 /* Append-only file formats: manifest and segments (see aof.h, docs/file-formats.md). */
 #include "persister/aof.h"
+#include "shared/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -102,14 +103,6 @@ bad:
     return -1;
 }
 
-int aof_fsync_dir(const char *dir) {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd < 0) return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
 int aof_pwrite_all(int fd, const char *p, size_t n, off_t off) {
     while (n > 0) {
         ssize_t w = pwrite(fd, p, n, off);
@@ -145,25 +138,9 @@ int aof_manifest_save(const char *dir, const char *name, const aof_manifest_t *m
     if (m->has_base) buf_printf(&b, "base %s %" PRIu64 "\n", m->base, m->base_seq);
     for (size_t i = 0; i < m->nsegs; i++)
         buf_printf(&b, "segment %s %" PRIu64 "\n", m->segs[i].name, m->segs[i].first);
-    char tmp[1100], path[1100];
+    char path[1100];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    snprintf(tmp, sizeof tmp, "%s/%s.tmp", dir, name);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    int rc = -1;
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
-    } else if (aof_write_all(fd, b.data, b.len) < 0 || fsync(fd) < 0) {
-        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-        close(fd);
-        unlink(tmp);
-    } else if (close(fd) < 0 || rename(tmp, path) < 0) {
-        snprintf(err, errlen, "cannot replace %s: %s", path, strerror(errno));
-        unlink(tmp);
-    } else if (aof_fsync_dir(dir) < 0) {
-        snprintf(err, errlen, "cannot fsync %s: %s", dir, strerror(errno));
-    } else {
-        rc = 0;
-    }
+    int rc = file_replace(path, b.data, b.len, 0644, err, errlen);
     buf_free(&b);
     return rc;
 }

@@ -63,6 +63,4 @@ int aof_check_main(int argc, char **argv);
 int aof_write_all(int fd, const char *p, size_t n);
 /* The same at a file offset (pwrite). */
 int aof_pwrite_all(int fd, const char *p, size_t n, off_t off);
-/* fsync of a directory (after creating, renaming or removing files in it). */
-int aof_fsync_dir(const char *dir);
 #endif

@@ -22,6 +22,7 @@
 #include "shared/link.h"
 #include "shared/log.h"
 #include "shared/net.h"
+#include "shared/fileio.h"
 #include "shared/proto.h"
 #include "shared/util.h"
 
@@ -671,7 +672,7 @@ static void s_on_snapshot_done(pers_t *p, const char *data, size_t len) {
             unlink(f);
         }
     }
-    aof_fsync_dir(p->dir);
+    file_fsync_dir(p->dir);
     aof_manifest_free(&old);
     p->m = nm;
     struct stat st;
